@@ -1,0 +1,70 @@
+"""``emi inspect``: what is in a clip and whether the face and voice channels will have input."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from emi_core.media import AUDIO_SAMPLE_RATE, MediaLimits, iter_frames, open_media, read_audio, sampling_rate
+
+DEFAULT_INSPECT_FPS = 10.0
+
+
+@dataclass
+class ClipReport:
+    """Facts about a clip, as printed by ``emi inspect``."""
+
+    file: str
+    duration_s: float | None
+    frame_rate: float | None
+    sampled_fps: float | None
+    frames_sampled: int
+    width: int | None
+    height: int | None
+    has_audio: bool
+    audio_duration_s: float | None
+    face_ratio: float | None
+    max_faces: int | None
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def inspect_clip(path: str | Path, fps: float = DEFAULT_INSPECT_FPS, limits: MediaLimits | None = None) -> ClipReport:
+    """Decode ``path`` once (frames at ``fps``, audio at 16 kHz), track faces, and report.
+
+    Raises :class:`~emi_core.errors.MediaError` for files that cannot be used.
+    """
+    from emi_core.faces import track_faces
+
+    source = open_media(path, limits)
+    info = source.info
+    face_ratio = max_faces = rate = None
+    frames_sampled = 0
+    if info.has_video:
+        rate = sampling_rate(info, fps, source.limits)
+        track = track_faces(iter_frames(source, rate))
+        frames_sampled = len(track.frames)
+        face_ratio = round(track.face_ratio, 4)
+        max_faces = track.max_faces
+        if frames_sampled and track.face_ratio == 0:
+            source.warnings.append("no face found in any sampled frame: the visual channel will be empty")
+        elif max_faces > 1:
+            source.warnings.append(f"up to {max_faces} faces in a frame: the largest, most central one is tracked")
+    audio = read_audio(source)
+    return ClipReport(
+        file=Path(info.path).name,
+        duration_s=info.duration_s,
+        frame_rate=info.fps,
+        sampled_fps=rate,
+        frames_sampled=frames_sampled,
+        width=info.width,
+        height=info.height,
+        has_audio=audio is not None,
+        audio_duration_s=round(len(audio) / AUDIO_SAMPLE_RATE, 3) if audio is not None else None,
+        face_ratio=face_ratio,
+        max_faces=max_faces,
+        warnings=source.warnings,
+    )
