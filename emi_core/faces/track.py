@@ -1,0 +1,73 @@
+"""A whole clip's face track, and :func:`track_faces` to compute it from ``(time_s, frame)`` pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from emi_core.faces.landmarks import NUM_LANDMARKS
+from emi_core.faces.tracker import FaceFrame, FaceTracker
+
+
+@dataclass
+class FaceTrack:
+    """Per-frame results of :class:`FaceTracker` over a clip; ``crop_size``/``grayscale`` shape empty crops."""
+
+    frames: list[FaceFrame]
+    crop_size: int = 112
+    grayscale: bool = False
+
+    @property
+    def face_ratio(self) -> float:
+        """Share of frames in which the subject was found (0.0 for no frames)."""
+        return float(self.found.mean()) if self.frames else 0.0
+
+    @property
+    def max_faces(self) -> int:
+        """Most faces seen in one frame (0 for no frames)."""
+        return max((frame.num_faces for frame in self.frames), default=0)
+
+    @property
+    def times(self) -> np.ndarray:
+        """``(T,)`` float64 frame times in seconds."""
+        return np.array([frame.time_s for frame in self.frames], dtype=np.float64)
+
+    @property
+    def found(self) -> np.ndarray:
+        """``(T,)`` bool: the subject was found in the frame."""
+        return np.array([frame.found for frame in self.frames], dtype=bool)
+
+    def landmarks_array(self) -> np.ndarray:
+        """``(T, 478, 3)`` float32 landmarks, NaN where no face was found."""
+        return self._stack("landmarks", (NUM_LANDMARKS, 3))
+
+    def boxes_array(self) -> np.ndarray:
+        """``(T, 4)`` float32 subject boxes, NaN where no face was found."""
+        return self._stack("box", (4,))
+
+    def crops_array(self) -> np.ndarray:
+        """``(F, S, S, 3)`` uint8 crops (``(F, S, S)`` if grayscale) of the F frames with a face."""
+        crops = [frame.crop for frame in self.frames if frame.found]
+        if crops:
+            return np.stack(crops)
+        channels = () if self.grayscale else (3,)
+        return np.zeros((0, self.crop_size, self.crop_size, *channels), np.uint8)
+
+    def _stack(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        out = np.full((len(self.frames), *shape), np.nan, np.float32)
+        for row, frame in zip(out, self.frames, strict=True):
+            if frame.found:
+                row[...] = getattr(frame, name)
+        return out
+
+
+def track_faces(frames: Iterable[tuple[float, np.ndarray]], **tracker_kwargs) -> FaceTrack:
+    """Track the main subject through ``(time_s, frame)`` pairs, e.g. ``iter_frames(open_media(path), fps=10)``.
+
+    ``tracker_kwargs`` go to :class:`FaceTracker` (crop_size, grayscale, max_faces, confidences).
+    """
+    with FaceTracker(**tracker_kwargs) as tracker:
+        results = [tracker(frame, time_s) for time_s, frame in frames]
+        return FaceTrack(results, tracker.crop_size, tracker.grayscale)
