@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from emi_core import __version__
 from emi_core.errors import EMIError
 
-COMMAND_MODULES: tuple[str, ...] = ("inspect",)
+COMMAND_MODULES: tuple[str, ...] = ("inspect", "predict", "score", "leaderboard", "train", "evaluate")
 """Modules of :mod:`emi_core.cli` that register a sub-command, in help order."""
 
 EXIT_USER_ERROR = 2

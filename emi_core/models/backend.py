@@ -1,0 +1,66 @@
+"""What a model must provide to be served by :class:`emi_core.pipeline.EMIPipeline`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from emi_core.features.voice import VoiceFrames
+from emi_core.fusion import FusionWeights
+from emi_core.result import ActionUnits, Curve, ModelInfo
+
+
+@dataclass(frozen=True)
+class FaceInput:
+    """The main subject's face over the sampled frames, as the pipeline hands it to a model.
+
+    ``found`` marks the sampled frames with a face; ``crops`` holds their aligned crops (in the size
+    and colour the model asked for) and ``times`` their timestamps; ``action_units`` covers every
+    sampled frame (``action_units.values[found]`` lines up with ``crops``).
+    """
+
+    crops: np.ndarray
+    times: np.ndarray
+    found: np.ndarray
+    action_units: ActionUnits
+
+
+@dataclass(frozen=True)
+class AudioInput:
+    """16 kHz mono audio and its voice analysis (computed once by the pipeline)."""
+
+    waveform: np.ndarray
+    sample_rate: int
+    voice: VoiceFrames
+
+
+@dataclass(frozen=True)
+class ChannelOutput:
+    """One channel's estimate: clip-level ``(6,)`` intensities and their timeline."""
+
+    clip: np.ndarray
+    timeline: Curve
+
+
+class EMIBackend(ABC):
+    """A model that turns faces and/or audio into the six intensities.
+
+    Subclasses set ``info`` (provenance), ``analysis_fps`` (frames per second to sample),
+    ``crop_size`` / ``grayscale`` (the aligned face crops they need) and ``fusion``.
+    """
+
+    info: ModelInfo
+    analysis_fps: float = 10.0
+    crop_size: int = 112
+    grayscale: bool = False
+    fusion: FusionWeights = FusionWeights()
+
+    @abstractmethod
+    def predict_visual(self, faces: FaceInput) -> ChannelOutput:
+        """Visual-channel intensities from the tracked face (called only when a face was found)."""
+
+    @abstractmethod
+    def predict_audio(self, audio: AudioInput) -> ChannelOutput:
+        """Audio-channel intensities (called only when the clip has audible audio)."""

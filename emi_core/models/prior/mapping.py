@@ -1,0 +1,89 @@
+"""The EMI prior's evidence → intensity table: transparent, documented, and easy to change.
+
+Every cue is a number in [0, 1]. Each emotion's intensity is the weighted mean of its cues, so it
+is in [0, 1], it rises only with its own evidence, and it reaches 1 only when all of its cues are
+at full strength. The table is a *prior* written from the facial-action and vocal-affect
+literature (FACS / EMFACS prototypes; Juslin & Laukka 2003 for voice), **not** fitted to
+Hume-Vidmimic2.
+
+Visual cues (per frame)
+    ``happy``, ``sad``, ``fear``, ``surprise``, ``angry``, ``disgust``, ``neutral``: probabilities of
+    the FER2013 mini-Xception; ``AUxx``: Action Unit intensities from the face mesh; derived:
+    ``soft_smile`` = AU12 × (1 − mouth open) (a closed-mouth, warm smile), ``open_smile`` =
+    AU12 × mouth open (laughing, not talking), with ``mouth open`` = max(AU25, AU26),
+    ``brow_raise`` = mean(AU01, AU02), ``press`` = max(AU23, AU24).
+
+Audio cues (per window, from the speech frames only; 0 at typical neutral read speech)
+    ``effort``: vocal effort from the spectral tilt (alpha ratio, −8 → +4 dB; independent of the
+    recording gain, unlike the level), ``dynamics``: level variation (std 6 → 14 dB), ``flat_level``
+    (std 5 → 2 dB), ``pitch_var``: pitch variability (std 1.5 → 4 semitones), ``flat_pitch``
+    (1.5 → 0.5 semitones), ``elevated``: pitch above the speaker's median (0 → 3 semitones),
+    ``bright``: spectral centroid (1500 → 2600 Hz), ``fast`` / ``slow``: voiced onsets per second
+    (1.5 → 3 / 1.5 → 0.8), ``laughter``: laughter-like burst trains (0–1). A window's intensities are
+    scaled by its speech presence (speech ratio / 0.3, capped at 1, or its laughter score), so
+    silence and non-speech sound give no vocal evidence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emi_core.emotions import EMOTIONS
+
+Table = dict[str, tuple[tuple[str, float], ...]]
+
+VISUAL_TABLE: Table = {
+    # admiration: raised inner/outer brows (AU1+AU2), a soft closed-mouth smile, mild surprise
+    "Admiration": (("brow_raise", 0.35), ("soft_smile", 0.35), ("surprise", 0.15), ("happy", 0.15)),
+    # amusement: smiling with the mouth open (AU12 × AU25/26, so speech alone does not count),
+    # cheek raise, happy expression
+    "Amusement": (("open_smile", 0.35), ("AU12", 0.15), ("AU06", 0.15), ("happy", 0.35)),
+    # determination: brow lowerer (the dependable cue), lips pressed, chin raiser, angry-looking set jaw
+    "Determination": (("AU04", 0.4), ("press", 0.15), ("AU17", 0.1), ("angry", 0.35)),
+    # empathic pain: oblique brows (AU1+AU4), lip-corner depressor, sad / fearful expression
+    "Empathic Pain": (("AU01", 0.15), ("AU04", 0.15), ("AU15", 0.2), ("sad", 0.35), ("fear", 0.15)),
+    # excitement: upper lid raiser, jaw drop, surprise, happy arousal
+    "Excitement": (("AU05", 0.2), ("AU26", 0.2), ("surprise", 0.35), ("happy", 0.25)),
+    # joy: Duchenne smile (AU6+AU12) and a happy expression; AU6 weighs less because crying raises
+    # the cheeks too
+    "Joy": (("AU06", 0.15), ("AU12", 0.3), ("happy", 0.55)),
+}
+
+AUDIO_TABLE: Table = {
+    # admiration: expressive, raised and bright voice ("wow")
+    "Admiration": (("pitch_var", 0.35), ("elevated", 0.35), ("bright", 0.3)),
+    # amusement: laughter-like bursts, lively pitch
+    "Amusement": (("laughter", 0.6), ("pitch_var", 0.2), ("bright", 0.2)),
+    # determination: firm (high effort), steady pitch, brisk articulation
+    "Determination": (("effort", 0.4), ("flat_pitch", 0.3), ("fast", 0.3)),
+    # empathic pain: flat level and pitch, slow
+    "Empathic Pain": (("flat_level", 0.35), ("flat_pitch", 0.35), ("slow", 0.3)),
+    # excitement: high arousal — effort, level and pitch variation, brightness
+    "Excitement": (("effort", 0.3), ("dynamics", 0.25), ("pitch_var", 0.25), ("bright", 0.2)),
+    # joy: bright, lively pitch, laughter
+    "Joy": (("bright", 0.3), ("pitch_var", 0.3), ("laughter", 0.25), ("elevated", 0.15)),
+}
+
+
+def apply_table(table: Table, cues: dict[str, np.ndarray], length: int) -> np.ndarray:
+    """Weighted means of the cues: ``(length, 6)`` intensities in [0, 1] for cue arrays of ``length``.
+
+    A cue that is ``NaN`` in a row (e.g. an AU the mesh could not measure) is left out of that
+    row's mean, with the weights renormalised over the cues that are present.
+    """
+    out = np.full((length, len(EMOTIONS)), np.nan)
+    for column, emotion in enumerate(EMOTIONS):
+        total = np.zeros(length)
+        weight_sum = np.zeros(length)
+        for cue, weight in table[emotion]:
+            values = np.clip(np.broadcast_to(np.asarray(cues[cue], dtype=np.float64), (length,)), 0.0, 1.0)
+            present = np.isfinite(values)
+            total += np.where(present, values, 0.0) * weight
+            weight_sum += present * weight
+        np.divide(total, weight_sum, out=out[:, column], where=weight_sum > 0)
+    return out
+
+
+def scale(values: np.ndarray | float, low: float, high: float) -> np.ndarray:
+    """Map ``low → 0`` and ``high → 1`` linearly, clipped to [0, 1]."""
+    return np.clip((np.asarray(values, dtype=np.float64) - low) / (high - low), 0.0, 1.0)

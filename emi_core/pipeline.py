@@ -1,0 +1,180 @@
+"""The EMI pipeline: media → faces → features → models → fusion, for one clip at a time.
+
+>>> pipeline = EMIPipeline.from_pretrained()          # the offline EMI prior (or $EMI_MODEL)
+>>> result = pipeline("clip.mp4")                      # an EMIResult
+>>> result.fused["Joy"]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from emi_core.faces import FaceTracker, FaceTrack
+from emi_core.features.au import AU_NAMES, estimate_aus
+from emi_core.features.voice import analyse_voice
+from emi_core.fusion import fuse, fuse_curves
+from emi_core.media import AUDIO_SAMPLE_RATE, MediaLimits, iter_frames, open_media, read_audio, sampling_rate
+from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
+from emi_core.result import ActionUnits, EMIResult, Quality
+from emi_core.emotions import as_mapping
+
+DEFAULT_MODEL = "default"
+"""Name of the offline EMI prior; also what ``EMI_MODEL`` unset means."""
+
+SILENCE_DBFS = -60.0
+"""Audio whose peak stays below this level is treated as no audio (e.g. a muted phone track)."""
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction_done, stage)``: stages are decode, faces, features, models."""
+
+
+def load_backend(name_or_path: str | None = None) -> EMIBackend:
+    """The model for ``name_or_path``: ``"default"`` (EMI prior), a checkpoint folder or a hub id.
+
+    With no argument, ``$EMI_MODEL`` decides, and then the default.
+    """
+    name = name_or_path or os.environ.get("EMI_MODEL") or DEFAULT_MODEL
+    if name in (DEFAULT_MODEL, "emi-prior"):
+        from emi_core.models.prior import EMIPrior
+
+        return EMIPrior()
+    from emi_core.models.paper.serving import PaperBackend
+
+    return PaperBackend.from_pretrained(name)
+
+
+class EMIPipeline:
+    """Estimate the six mimicry intensities of a clip with one model.
+
+    Decoding happens once (frames streamed at the model's analysis rate, audio at 16 kHz); faces are
+    tracked frame by frame and only the aligned crops are kept, so memory stays flat.
+    """
+
+    def __init__(self, backend: EMIBackend, limits: MediaLimits | None = None, fps: float | None = None):
+        self.backend = backend
+        self.limits = limits or MediaLimits()
+        self.fps = fps or backend.analysis_fps
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | None = None, *, limits: MediaLimits | None = None, fps: float | None = None
+    ) -> EMIPipeline:
+        """A ready pipeline for ``"default"``, a local checkpoint folder or a Hugging Face hub id."""
+        return cls(load_backend(name_or_path), limits=limits, fps=fps)
+
+    @property
+    def model(self):
+        """Provenance of the loaded model (:class:`~emi_core.result.ModelInfo`)."""
+        return self.backend.info
+
+    def __call__(self, path: str | Path, progress: Progress | None = None) -> EMIResult:
+        """Analyse one clip; raises :class:`~emi_core.errors.MediaError` for unusable files."""
+        report = progress or (lambda fraction, stage: None)
+        report(0.0, "decode")
+        source = open_media(path, self.limits)
+        warnings = source.warnings
+        info = source.info
+
+        track = FaceTrack(frames=[])
+        rate = None
+        if info.has_video:
+            rate = sampling_rate(info, self.fps, self.limits)
+            expected = max(1, int((source.decode_seconds if np.isfinite(source.decode_seconds) else 60) * rate))
+            with FaceTracker(crop_size=self.backend.crop_size, grayscale=self.backend.grayscale) as tracker:
+                for t, frame in iter_frames(source, rate):
+                    track.frames.append(tracker(frame, t))
+                    if len(track.frames) % 10 == 0:
+                        report(0.05 + 0.55 * min(1.0, len(track.frames) / expected), "faces")
+        report(0.6, "features")
+        waveform = read_audio(source)
+
+        visual_out, action_units = self._visual(track, warnings)
+        report(0.75, "models")
+        audio_out, voice_speech = self._audio(waveform, warnings)
+        report(0.95, "fusion")
+
+        weights = self.backend.fusion
+        fused = fuse(_clip(visual_out), _clip(audio_out), weights)
+        if fused is None:
+            warnings.append("no face and no audible audio: nothing to estimate")
+        elif visual_out is None or audio_out is None:
+            missing = "visual" if visual_out is None else "audio"
+            warnings.append(f"fused = {'audio' if missing == 'visual' else 'visual'} channel only ({missing} missing)")
+        duration = max(
+            len(track.frames) / rate if rate else 0.0,
+            len(waveform) / AUDIO_SAMPLE_RATE if waveform is not None else 0.0,
+        )
+        result = EMIResult(
+            source=Path(info.path).name,
+            visual=_mapping(visual_out),
+            audio=_mapping(audio_out),
+            fused=as_mapping(np.round(np.clip(fused, 0, 1), 4)) if fused is not None else None,
+            visual_timeline=visual_out.timeline if visual_out else None,
+            audio_timeline=audio_out.timeline if audio_out else None,
+            fused_timeline=fuse_curves(
+                visual_out.timeline if visual_out else None, audio_out.timeline if audio_out else None, weights
+            ),
+            action_units=action_units,
+            quality=Quality(
+                duration_s=round(duration, 3),
+                has_video=info.has_video,
+                has_audio=waveform is not None,
+                sampled_fps=rate,
+                frames_analysed=len(track.frames),
+                face_ratio=round(track.face_ratio, 4) if info.has_video else None,
+                max_faces=track.max_faces if info.has_video else None,
+                audio_duration_s=round(len(waveform) / AUDIO_SAMPLE_RATE, 3) if waveform is not None else None,
+                speech_ratio=voice_speech,
+                truncated=source.truncated,
+            ),
+            model=self.backend.info,
+            warnings=warnings,
+        )
+        report(1.0, "done")
+        return result
+
+    def _visual(self, track: FaceTrack, warnings: list[str]) -> tuple[ChannelOutput | None, ActionUnits | None]:
+        if not track.frames:
+            return None, None
+        times = np.array([f.time_s for f in track.frames], dtype=np.float64)
+        action_units = ActionUnits(AU_NAMES, times, estimate_aus(track.landmarks_array()))
+        found = [f for f in track.frames if f.found]
+        if not found:
+            warnings.append("no face found in the video: the visual channel is empty")
+            return None, action_units
+        if track.face_ratio < 0.5:
+            warnings.append(f"a face was found in only {track.face_ratio:.0%} of the sampled frames")
+        if track.max_faces > 1:
+            warnings.append(f"up to {track.max_faces} faces in view: the largest, most central one is analysed")
+        faces = FaceInput(
+            crops=np.stack([f.crop for f in found]),
+            times=np.array([f.time_s for f in found], dtype=np.float64),
+            found=np.array([f.found for f in track.frames]),
+            action_units=action_units,
+        )
+        return self.backend.predict_visual(faces), action_units
+
+    def _audio(self, waveform: np.ndarray | None, warnings: list[str]) -> tuple[ChannelOutput | None, float | None]:
+        if waveform is None:
+            return None, None
+        voice = analyse_voice(waveform, AUDIO_SAMPLE_RATE)
+        speech_ratio = round(float(voice.speech.mean()), 4) if voice.speech.size else 0.0
+        peak = float(np.abs(waveform).max()) if waveform.size else 0.0
+        if peak <= 10 ** (SILENCE_DBFS / 20):
+            warnings.append("the audio track is silent: the audio channel is skipped")
+            return None, speech_ratio
+        if speech_ratio < 0.1:
+            warnings.append("no speech detected: the audio intensities reflect non-speech sound only")
+        return self.backend.predict_audio(AudioInput(waveform, AUDIO_SAMPLE_RATE, voice)), speech_ratio
+
+
+def _clip(output: ChannelOutput | None) -> np.ndarray | None:
+    return output.clip if output is not None else None
+
+
+def _mapping(output: ChannelOutput | None) -> dict[str, float] | None:
+    return as_mapping(np.round(np.clip(output.clip, 0, 1), 4)) if output is not None else None

@@ -1,0 +1,122 @@
+"""Predict many clips: expand folders, keep going past failures, write JSON / CSV / timelines."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from emi_core.emotions import CSV_HEADER, FILENAME_COLUMN
+from emi_core.errors import EMIError, MediaError
+from emi_core.media import SUPPORTED_EXTENSIONS
+from emi_core.result import EMIResult
+
+CHALLENGE_ID = re.compile(r"^\d{5}$")
+
+
+@dataclass
+class Failure:
+    """A clip that could not be analysed, with its one-line reason."""
+
+    source: str
+    error: str
+
+
+@dataclass
+class BatchPrediction:
+    """One entry per clip, in input order: an :class:`EMIResult` or a :class:`Failure`."""
+
+    items: list[EMIResult | Failure] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[EMIResult]:
+        """The clips that were analysed."""
+        return [item for item in self.items if isinstance(item, EMIResult)]
+
+    @property
+    def failures(self) -> list[Failure]:
+        """The clips that could not be analysed."""
+        return [item for item in self.items if isinstance(item, Failure)]
+
+    def to_json_ready(self, single: bool = False) -> dict | list:
+        """One result dict for a single clip; else a list with one entry per clip (failures as ``error``)."""
+        entries = [item.to_dict() if isinstance(item, EMIResult) else asdict(item) for item in self.items]
+        return entries[0] if single and len(entries) == 1 else entries
+
+    def write_csv(self, path: str | Path) -> Path:
+        """Write the challenge-format CSV (fused intensities) and ``<name>.meta.json`` with the model provenance.
+
+        Clips without any estimate (no face and no audio) are left out and listed in the metadata.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows, skipped, seen = [], [], {}
+        for result in self.results:
+            stem = Path(result.source).stem
+            if stem in seen:
+                raise EMIError(f"two clips have the id '{stem}' ({seen[stem]} and {result.source}); ids must be unique")
+            seen[stem] = result.source
+            if result.fused is None:
+                skipped.append(result.source)
+                continue
+            rows.append(result.csv_row(stem))
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_HEADER, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        meta = {
+            "csv": path.name,
+            "rows": len(rows),
+            "model": asdict(self.results[0].model) if self.results else None,
+            "not_written": {"no_estimate": skipped, "failed": [asdict(f) for f in self.failures]},
+            "non_challenge_ids": [r[FILENAME_COLUMN] for r in rows if not CHALLENGE_ID.match(r[FILENAME_COLUMN])],
+        }
+        path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return path
+
+    def write_timelines(self, folder: str | Path) -> list[Path]:
+        """Write ``<stem>.timeline.csv`` per clip (channel, time_s, six intensities)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for result in self.results:
+            target = folder / f"{Path(result.source).stem}.timeline.csv"
+            with target.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=["channel", "time_s", *CSV_HEADER[1:]], lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(result.timeline_rows())
+            written.append(target)
+        return written
+
+
+def collect_clips(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders into their media files (sorted); files are kept as given, even if missing.
+
+    A missing file then fails in the batch with a clear message; an empty folder is an error.
+    """
+    clips: list[Path] = []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            found = sorted(p for p in entry.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS)
+            if not found:
+                raise MediaError(f"{entry}: the folder holds no video or audio file")
+            clips.extend(found)
+        else:
+            clips.append(entry)
+    return clips
+
+
+def predict_clips(pipeline, clips: list[Path], show_progress: bool = False) -> BatchPrediction:
+    """Run ``pipeline`` on every clip; a clip that fails is recorded and the rest go on."""
+    from tqdm import tqdm
+
+    batch = BatchPrediction()
+    for clip in tqdm(clips, desc="clips", unit="clip", disable=not show_progress):
+        try:
+            batch.items.append(pipeline(clip))
+        except EMIError as err:
+            batch.items.append(Failure(clip.name, str(err)))
+    return batch

@@ -1,0 +1,168 @@
+"""The typed result of one analysed clip, and its JSON / CSV forms."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from emi_core.emotions import CSV_HEADER, EMOTIONS, FILENAME_COLUMN
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Provenance of the model that produced a result.
+
+    ``kind`` is ``"heuristic"`` (the offline EMI prior), ``"trained"`` (a checkpoint trained on
+    data) or ``"untrained"`` (random weights, e.g. in tests: never to be shown as a prediction).
+    """
+
+    id: str
+    name: str
+    version: str
+    kind: str
+    weights_licence: str
+    source: str
+    validation_mean_pearson: float | None = None
+    description: str = ""
+
+    @property
+    def is_prediction(self) -> bool:
+        """Whether the outputs may be presented as estimates (not for random weights)."""
+        return self.kind != "untrained"
+
+
+@dataclass
+class Curve:
+    """Six intensities over time: ``values`` is ``(T, 6)`` in challenge order at ``times`` (seconds)."""
+
+    times: np.ndarray
+    values: np.ndarray
+
+    def to_dict(self) -> dict:
+        """``{"time_s": [...], "Admiration": [...], ...}`` rounded for JSON."""
+        out = {"time_s": _round(self.times)}
+        for i, emotion in enumerate(EMOTIONS):
+            out[emotion] = _round(self.values[:, i])
+        return out
+
+
+@dataclass
+class ActionUnits:
+    """Per-frame facial Action Unit intensities in [0, 1] (``NaN`` where no face was found)."""
+
+    names: tuple[str, ...]
+    times: np.ndarray
+    values: np.ndarray
+
+    def clip_means(self) -> dict[str, float | None]:
+        """Mean intensity of each AU over the frames with a face."""
+        means = {}
+        for i, name in enumerate(self.names):
+            column = self.values[:, i]
+            column = column[np.isfinite(column)]
+            means[name] = round(float(column.mean()), 4) if column.size else None
+        return means
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: names, times, per-frame values (``null`` for frames without a face)."""
+        return {
+            "names": list(self.names),
+            "time_s": _round(self.times),
+            "values": [[None if not np.isfinite(v) else round(float(v), 4) for v in row] for row in self.values],
+            "clip_mean": self.clip_means(),
+        }
+
+
+@dataclass
+class Quality:
+    """Facts about the input that tell how much to trust each channel."""
+
+    duration_s: float
+    has_video: bool
+    has_audio: bool
+    sampled_fps: float | None
+    frames_analysed: int
+    face_ratio: float | None
+    max_faces: int | None
+    audio_duration_s: float | None
+    speech_ratio: float | None
+    truncated: bool
+
+
+@dataclass
+class EMIResult:
+    """Estimated mimicry intensities of one clip.
+
+    ``visual``, ``audio`` and ``fused`` map the six emotions to [0, 1]; a channel without input
+    (no face / no audio) is ``None``. The timelines give the same per sampled frame (visual), per
+    audio window (audio) and on a common grid (fused).
+    """
+
+    source: str
+    visual: dict[str, float] | None
+    audio: dict[str, float] | None
+    fused: dict[str, float] | None
+    visual_timeline: Curve | None
+    audio_timeline: Curve | None
+    fused_timeline: Curve | None
+    action_units: ActionUnits | None
+    quality: Quality
+    model: ModelInfo
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self, *, timelines: bool = True) -> dict:
+        """A JSON-ready dict with every field (timelines and per-frame AUs optional)."""
+        out = {
+            "source": self.source,
+            "model": asdict(self.model),
+            "visual": self.visual,
+            "audio": self.audio,
+            "fused": self.fused,
+            "quality": asdict(self.quality),
+            "warnings": list(self.warnings),
+        }
+        if timelines:
+            out["timeline"] = {
+                name: curve.to_dict() if curve is not None else None
+                for name, curve in (
+                    ("visual", self.visual_timeline),
+                    ("audio", self.audio_timeline),
+                    ("fused", self.fused_timeline),
+                )
+            }
+            out["action_units"] = self.action_units.to_dict() if self.action_units is not None else None
+        return out
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(**kwargs), indent=2, allow_nan=False)
+
+    def csv_row(self, filename: str) -> dict[str, str]:
+        """The challenge-format row for this clip (fused intensities; zeros are never invented).
+
+        Raises :class:`ValueError` when no channel had input, since such a clip has no estimate.
+        """
+        if self.fused is None:
+            raise ValueError(f"{self.source}: no face and no audio, so there is no estimate to write")
+        row = {FILENAME_COLUMN: filename}
+        row.update({emotion: f"{self.fused[emotion]:.6f}" for emotion in EMOTIONS})
+        return {key: row[key] for key in CSV_HEADER}
+
+    def timeline_rows(self) -> list[dict]:
+        """Long-format timeline rows: ``channel, time_s`` and the six intensities."""
+        rows = []
+        for channel, curve in (("visual", self.visual_timeline), ("audio", self.audio_timeline),
+                               ("fused", self.fused_timeline)):  # fmt: skip
+            if curve is None:
+                continue
+            for t, values in zip(curve.times, curve.values):
+                row = {"channel": channel, "time_s": round(float(t), 3)}
+                row.update({emotion: round(float(v), 4) for emotion, v in zip(EMOTIONS, values)})
+                rows.append(row)
+        return rows
+
+
+def _round(values: np.ndarray, digits: int = 4) -> list[float]:
+    return [round(float(v), digits) for v in np.asarray(values)]
