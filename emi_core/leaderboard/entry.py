@@ -1,0 +1,96 @@
+"""Leaderboard entries as typed records (what the app and the CLI show)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from emi_core.emotions import EMOTIONS
+
+SCORED = "scored"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored submission. Score fields are ``None`` for a rejected one, whose ``reasons`` say why;
+    a scored one may carry ``warnings`` (e.g. a constant prediction column scored 0.0).
+
+    ``submitted_at`` is UTC in ISO 8601 (``2024-06-17T12:34:56Z``); ``file`` is the stored copy of
+    the CSV relative to the store folder; ``ci95`` is the 95% bootstrap interval of ``mean_pearson``.
+    """
+
+    id: int
+    team: str
+    split: str
+    submitted_at: str
+    status: str
+    sha256: str
+    n_rows: int
+    file: str | None
+    description: str = ""
+    mean_pearson: float | None = None
+    ci95: tuple[float, float] | None = None
+    per_emotion: dict[str, float] | None = None
+    reasons: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Entry:
+        """Build an entry from a row of the ``submissions`` table."""
+        per_emotion = json.loads(row["per_emotion"]) if row["per_emotion"] else None
+        ci95 = (row["ci_low"], row["ci_high"]) if row["ci_low"] is not None else None
+        notes = tuple(json.loads(row["reasons"]))  # why it was rejected, or warnings of its score
+        return cls(
+            id=row["id"],
+            team=row["team"],
+            split=row["split"],
+            submitted_at=row["submitted_at"],
+            status=row["status"],
+            sha256=row["sha256"],
+            n_rows=row["n_rows"],
+            file=row["stored_file"],
+            description=row["description"],
+            mean_pearson=row["mean_pearson"],
+            ci95=ci95,
+            per_emotion={emotion: per_emotion[emotion] for emotion in EMOTIONS} if per_emotion else None,
+            reasons=notes if row["status"] == REJECTED else (),
+            warnings=notes if row["status"] == SCORED else (),
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready form of the entry."""
+        return {
+            "id": self.id,
+            "team": self.team,
+            "split": self.split,
+            "submitted_at": self.submitted_at,
+            "status": self.status,
+            "mean_pearson": self.mean_pearson,
+            "ci95": list(self.ci95) if self.ci95 else None,
+            "per_emotion": dict(self.per_emotion) if self.per_emotion else None,
+            "n_rows": self.n_rows,
+            "sha256": self.sha256,
+            "file": self.file,
+            "description": self.description,
+            "reasons": list(self.reasons),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    """A scored entry in a ranking, with its paired bootstrap p-value against the leader.
+
+    ``p_value`` is ``None`` for the leader itself, and when the two entries were not scored
+    against the same ground truth (or predate bootstrap replicates).
+    """
+
+    rank: int
+    entry: Entry
+    p_value: float | None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form: the rank, the entry's fields and ``p_value_vs_leader``."""
+        return {"rank": self.rank, **self.entry.to_dict(), "p_value_vs_leader": self.p_value}
