@@ -9,10 +9,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from emi_core.emotions import CSV_HEADER, FILENAME_COLUMN
+import numpy as np
+
+from emi_core.emotions import CSV_HEADER, EMOTIONS
 from emi_core.errors import EMIError, MediaError
 from emi_core.media import SUPPORTED_EXTENSIONS
 from emi_core.result import EMIResult
+from emi_core.scoring import write_submission
 
 CHALLENGE_ID = re.compile(r"^\d{5}$")
 
@@ -53,7 +56,7 @@ class BatchPrediction:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows, skipped, seen = [], [], {}
+        ids, rows, skipped, seen = [], [], [], {}
         for result in self.results:
             stem = Path(result.source).stem
             if stem in seen:
@@ -62,17 +65,15 @@ class BatchPrediction:
             if result.fused is None:
                 skipped.append(result.source)
                 continue
-            rows.append(result.csv_row(stem))
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_HEADER, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            ids.append(stem)
+            rows.append([result.fused[emotion] for emotion in EMOTIONS])
+        write_submission(path, ids, np.array(rows, dtype=np.float64).reshape(len(rows), len(EMOTIONS)))
         meta = {
             "csv": path.name,
-            "rows": len(rows),
+            "rows": len(ids),
             "model": asdict(self.results[0].model) if self.results else None,
             "not_written": {"no_estimate": skipped, "failed": [asdict(f) for f in self.failures]},
-            "non_challenge_ids": [r[FILENAME_COLUMN] for r in rows if not CHALLENGE_ID.match(r[FILENAME_COLUMN])],
+            "non_challenge_ids": [i for i in ids if not CHALLENGE_ID.match(i)],
         }
         path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return path
