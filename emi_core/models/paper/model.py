@@ -1,0 +1,360 @@
+"""The paper's model: one temporal regressor per channel and late fusion, with Hugging Face I/O.
+
+``EMIModel`` bundles a :class:`VisualEMIModel` (dual-channel ResNet18 ⊕ AU sequences) and/or an
+:class:`AudioEMIModel` (Wav2Vec2 hidden states). Each channel is its own regressor trained on its own
+features; the clip estimate is the average of the channels that have input (the paper), or a
+per-emotion weighted average fitted on validation predictions (``fusion["method"] == "weighted"``).
+
+Checkpoint folder (``save_pretrained``)::
+
+    config.json         {"model_type": "emi-paper", "format_version", "visual", "audio", "fusion", "info"}
+    model.safetensors   weights, keys "regressors.visual.*" / "regressors.audio.*"
+    README.md           generated model card (YAML front matter + data, splits, metrics, backbones, limits)
+
+``config["visual"|"audio"]`` is ``{"model": TemporalConfig, "features": {"name", "config", "dim"}}``;
+``features`` is the :class:`~emi_core.features.cache.ExtractorSpec` that produced the training
+features (backbone id, frame rate, layer, AU names …), so the same extractor can be rebuilt to serve
+the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import safetensors.torch
+import torch
+from huggingface_hub import ModelCard, PyTorchModelHubMixin, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from safetensors import SafetensorError
+from torch import nn
+
+from emi_core.emotions import EMOTIONS
+from emi_core.errors import ModelError
+from emi_core.features.cache import CHANNELS, ExtractorSpec, FeatureCache, FeatureStore, atomic_path
+from emi_core.fusion import FusionWeights, fuse, fuse_curves
+from emi_core.models.temporal import TemporalConfig, TemporalRegressor, sigmoid
+from emi_core.result import Curve
+
+MODEL_TYPE = "emi-paper"
+"""``config["model_type"]`` of checkpoints written by :class:`EMIModel`."""
+
+FORMAT_VERSION = 1
+"""``config["format_version"]`` of checkpoints written by this module."""
+
+FUSION_METHODS = ("mean", "weighted")
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class ChannelEMIModel(TemporalRegressor):
+    """A :class:`TemporalRegressor` bound to one channel."""
+
+    channel: ClassVar[str]
+
+    def predict_clips(self, sequences: Sequence[np.ndarray | None], batch_size: int = 16) -> np.ndarray:
+        """Clip intensities ``(N, 6)`` in [0, 1]; a ``None`` or empty sequence gives a NaN row."""
+        present = [i for i, seq in enumerate(sequences) if seq is not None and len(seq) > 0]
+        out = np.full((len(sequences), len(EMOTIONS)), np.nan)
+        for i, frames in zip(present, self.predict_frames([sequences[i] for i in present], batch_size)):
+            out[i] = sigmoid(frames.mean(axis=0))
+        return out
+
+
+class VisualEMIModel(ChannelEMIModel):
+    """Visual channel: per sampled frame with a face, ResNet18 embedding (512) ⊕ AU intensities."""
+
+    channel = "visual"
+
+
+class AudioEMIModel(ChannelEMIModel):
+    """Audio channel: Wav2Vec2 hidden states of one layer (768 for a base model), ~50 per second."""
+
+    channel = "audio"
+
+
+CHANNEL_MODELS: dict[str, type[ChannelEMIModel]] = {"visual": VisualEMIModel, "audio": AudioEMIModel}
+
+
+def predict_store(
+    regressor: ChannelEMIModel, store: FeatureStore, ids: Sequence[str], batch_size: int = 16
+) -> np.ndarray:
+    """Clip intensities ``(N, 6)`` of ``ids`` from ``store``; NaN rows where a video is absent or empty.
+
+    Reads ``8 * batch_size`` videos at a time, so memory stays bounded on large splits.
+    """
+    out = np.full((len(ids), len(EMOTIONS)), np.nan)
+    step = 8 * batch_size
+    for first in range(0, len(ids), step):
+        chunk = ids[first : first + step]
+        sequences = [store.read(i)[0] if store.has(i) else None for i in chunk]
+        out[first : first + len(chunk)] = regressor.predict_clips(sequences, batch_size)
+    return out
+
+
+def channel_config(features: ExtractorSpec, model: TemporalConfig) -> dict[str, Any]:
+    """The ``visual`` / ``audio`` argument of :class:`EMIModel` for one channel."""
+    return {"features": features.to_dict(), "model": model.to_dict()}
+
+
+def mean_fusion() -> dict[str, Any]:
+    """The paper's fusion: plain average of the available channels."""
+    half = [0.5] * len(EMOTIONS)
+    return {"method": "mean", "visual": half, "audio": list(half)}
+
+
+class EMIModel(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="emi-studio",
+    license="other",
+    paper_url="https://arxiv.org/abs/2403.11757",
+    tags=["emotion-recognition", "affective-computing", "ABAW", "emotional-mimicry-intensity"],
+):
+    """Visual and/or audio temporal regressors with late fusion.
+
+    Args:
+        visual, audio: :func:`channel_config` dicts; at least one is required.
+        fusion: ``{"method": "mean" | "weighted", "visual": [6 weights], "audio": [6 weights]}``
+            (default: :func:`mean_fusion`).
+        info: provenance and results (training data, splits, metrics) shown in the model card.
+    """
+
+    def __init__(
+        self,
+        visual: dict[str, Any] | None = None,
+        audio: dict[str, Any] | None = None,
+        fusion: dict[str, Any] | None = None,
+        info: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        self.regressors = nn.ModuleDict()
+        self.features: dict[str, ExtractorSpec] = {}
+        for channel, spec in (("visual", visual), ("audio", audio)):
+            if spec is None:
+                continue
+            features = ExtractorSpec.from_dict(spec["features"])
+            temporal = TemporalConfig.from_dict(spec["model"])
+            if features.channel != channel:
+                raise ValueError(f"{channel} channel given features of extractor {features.name}")
+            if temporal.input_dim != features.dim:
+                raise ValueError(f"{channel}: model input_dim {temporal.input_dim} != feature dim {features.dim}")
+            self.regressors[channel] = CHANNEL_MODELS[channel](temporal)
+            self.features[channel] = features
+        if not self.regressors:
+            raise ValueError("an EMIModel needs at least one channel")
+        self.fusion = dict(fusion or mean_fusion())
+        if self.fusion.get("method") not in FUSION_METHODS:
+            raise ValueError(f"fusion method must be one of {FUSION_METHODS}, got {self.fusion.get('method')!r}")
+        self.fusion_weights.arrays()  # validates the weights
+        self.info: dict[str, Any] = dict(info or {})
+
+    # -- description --------------------------------------------------------------------------
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this model has, in ``("visual", "audio")`` order."""
+        return tuple(c for c in CHANNELS if c in self.regressors)
+
+    def regressor(self, channel: str) -> ChannelEMIModel:
+        """The regressor of ``channel``; :class:`KeyError` if the model has none."""
+        return self.regressors[channel]
+
+    @property
+    def fusion_weights(self) -> FusionWeights:
+        """The late-fusion weights as used by :func:`emi_core.fusion.fuse`."""
+        return FusionWeights(visual=tuple(self.fusion["visual"]), audio=tuple(self.fusion["audio"]))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The JSON written as ``config.json``."""
+        channels = {
+            c: channel_config(self.features[c], self.regressors[c].config) if c in self.regressors else None
+            for c in CHANNELS
+        }
+        return {
+            "model_type": MODEL_TYPE,
+            "format_version": FORMAT_VERSION,
+            **channels,
+            "fusion": self.fusion,
+            "info": self.info,
+        }
+
+    # -- inference ----------------------------------------------------------------------------
+
+    def predict(
+        self,
+        visual: Sequence[np.ndarray | None] | None = None,
+        audio: Sequence[np.ndarray | None] | None = None,
+        batch_size: int = 16,
+    ) -> dict[str, np.ndarray | None]:
+        """Clip intensities for a batch of videos.
+
+        ``visual`` / ``audio`` are lists of per-video ``(T, D)`` feature sequences (``None`` or empty
+        where a video has no face / no audio), or ``None`` for a channel not given. Returns
+        ``{"visual", "audio", "fused"}``: ``(N, 6)`` float64 arrays in [0, 1] with NaN rows where
+        that video had no input, or ``None`` when the channel was not given or the model lacks it.
+        ``fused`` uses the available channel(s) of each video (NaN only when both are missing).
+        """
+        given = {"visual": visual, "audio": audio}
+        sizes = {len(v) for v in given.values() if v is not None}
+        if len(sizes) > 1:
+            raise ValueError(f"visual and audio batches differ in size: {sorted(sizes)}")
+        out: dict[str, np.ndarray | None] = {}
+        for channel in CHANNELS:
+            sequences = given[channel]
+            if sequences is None or channel not in self.regressors:
+                out[channel] = None
+                continue
+            self._check_dims(channel, sequences)
+            out[channel] = self.regressors[channel].predict_clips(sequences, batch_size)
+        out["fused"] = self.fuse(out["visual"], out["audio"])
+        return out
+
+    def fuse(self, visual: np.ndarray | None, audio: np.ndarray | None) -> np.ndarray | None:
+        """Late fusion of ``(N, 6)`` channel intensities, row by row over the channels present."""
+        if visual is None or audio is None:
+            present = visual if audio is None else audio
+            return None if present is None else np.array(present, dtype=np.float64)
+        fused = fuse(np.nan_to_num(visual), np.nan_to_num(audio), self.fusion_weights)
+        has_visual = np.isfinite(visual).all(axis=1)
+        has_audio = np.isfinite(audio).all(axis=1)
+        fused[~has_visual] = audio[~has_visual]
+        fused[~has_audio] = visual[~has_audio]
+        return fused
+
+    def predict_clip(self, channel: str, features: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, Curve]:
+        """One clip, one channel, one pass: its ``(6,)`` intensities and their per-frame :class:`Curve`.
+
+        ``features`` is ``(T, D)`` with ``T ≥ 1`` and ``times`` ``(T,)`` seconds. The curve is the sigmoid
+        of the per-frame logits (the head applied to every frame's encoding, in the same windows as
+        :meth:`predict`); the clip intensity is the sigmoid of their **mean** logit, exactly what
+        :meth:`predict` returns. It is not the mean of the curve, but always lies within its range.
+        """
+        self._check_dims(channel, [features])
+        logits = self.regressors[channel].predict_frames([features])[0]
+        return sigmoid(logits.mean(axis=0)), Curve(np.asarray(times, dtype=np.float64), sigmoid(logits))
+
+    def predict_timeline(
+        self,
+        visual: tuple[np.ndarray, np.ndarray] | None = None,
+        audio: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> dict[str, Curve | None]:
+        """Per-frame intensities of one clip: ``{"visual", "audio", "fused"}`` → :class:`Curve` or ``None``.
+
+        Each channel is given as ``(features (T, D), times (T,))`` (see :meth:`predict_clip`); an absent
+        or empty channel gives ``None``. ``fused`` is :func:`emi_core.fusion.fuse_curves` of the two:
+        on the visual frame times when there is a face, else on the audio times.
+        """
+        curves: dict[str, Curve | None] = {}
+        for channel, given in (("visual", visual), ("audio", audio)):
+            present = given is not None and channel in self.regressors and len(given[0]) > 0
+            curves[channel] = self.predict_clip(channel, *given)[1] if present else None
+        curves["fused"] = fuse_curves(curves["visual"], curves["audio"], self.fusion_weights)
+        return curves
+
+    def predict_cached(self, cache: FeatureCache, ids: Sequence[str], batch_size: int = 16) -> dict[str, Any]:
+        """:meth:`predict` for videos whose features are in ``cache`` (the stores this model was trained on).
+
+        Videos missing from a store (or stored with no frames) get NaN rows for that channel. Raises
+        :class:`~emi_core.features.cache.CacheError` when the cache lacks one of the model's stores.
+        """
+        out: dict[str, Any] = {channel: None for channel in CHANNELS}
+        for channel in self.channels:
+            store = cache.open(self.features[channel])
+            out[channel] = predict_store(self.regressors[channel], store, ids, batch_size)
+        out["fused"] = self.fuse(out["visual"], out["audio"])
+        return out
+
+    def _check_dims(self, channel: str, sequences: Sequence[np.ndarray | None]) -> None:
+        dim = self.features[channel].dim
+        for seq in sequences:
+            if seq is not None and len(seq) and np.shape(seq)[1:] != (dim,):
+                raise ValueError(f"{channel} features must be (T, {dim}), got {np.shape(seq)}")
+
+    # -- Hugging Face I/O ---------------------------------------------------------------------
+
+    def generate_model_card(self, *args, **kwargs) -> ModelCard:
+        """The generated model card (see :mod:`emi_core.models.paper.model_card`)."""
+        from emi_core.models.paper.model_card import build_model_card
+
+        return build_model_card(self.config)
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        """Write weights, ``config.json`` and ``README.md`` (each file atomically)."""
+        with atomic_path(save_directory / WEIGHTS_FILE) as tmp:
+            safetensors.torch.save_model(self, str(tmp), metadata={"format": "pt"})
+        with atomic_path(save_directory / CONFIG_FILE) as tmp:
+            tmp.write_text(json.dumps(self.config, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+        with atomic_path(save_directory / "README.md") as tmp:
+            self.generate_model_card().save(tmp)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs) -> EMIModel:
+        """Load a checkpoint folder or Hugging Face hub id; :class:`~emi_core.errors.ModelError` if impossible.
+
+        Keyword arguments are those of ``PyTorchModelHubMixin.from_pretrained`` plus ``map_location``
+        (``"cpu"`` by default, or e.g. ``"cuda"``). The model is returned in eval mode.
+        """
+        name = str(pretrained_model_name_or_path)
+        path = Path(name).expanduser()
+        if path.is_dir():
+            missing = [f for f in (CONFIG_FILE, WEIGHTS_FILE) if not (path / f).is_file()]
+            if missing:
+                raise ModelError(f"{name} is not a model folder: {' and '.join(missing)} missing")
+            return super().from_pretrained(path, **kwargs)
+        if path.exists() or path.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1:
+            raise ModelError(f"model folder {name} does not exist")
+        try:
+            return super().from_pretrained(name, **kwargs)
+        except (HfHubHTTPError, HFValidationError, OSError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ModelError(
+                f"no model {name!r}: it is not a local folder and the Hugging Face Hub could not provide it ({reason})"
+            ) from None
+
+    @classmethod
+    def _from_pretrained(
+        cls,
+        *,
+        model_id: str,
+        revision: str | None,
+        cache_dir: str | Path | None,
+        force_download: bool,
+        local_files_only: bool,
+        token: str | bool | None,
+        config: dict[str, Any] | None = None,
+        map_location: str | torch.device = "cpu",
+        **model_kwargs: Any,
+    ) -> EMIModel:
+        if not isinstance(config, dict) or config.get("model_type") != MODEL_TYPE:
+            raise ModelError(f"{model_id} is not an EMI studio paper-model checkpoint (config.json model_type)")
+        if config.get("format_version") != FORMAT_VERSION:
+            raise ModelError(
+                f"{model_id}: checkpoint format {config.get('format_version')!r}, expected {FORMAT_VERSION}"
+            )
+        if os.path.isdir(model_id):
+            weights = os.path.join(model_id, WEIGHTS_FILE)
+        else:
+            weights = hf_hub_download(
+                repo_id=model_id,
+                filename=WEIGHTS_FILE,
+                revision=revision,
+                cache_dir=cache_dir,
+                force_download=force_download,
+                token=token,
+                local_files_only=local_files_only,
+            )
+        try:
+            model = cls(**{key: config.get(key) for key in ("visual", "audio", "fusion", "info")})
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelError(f"{model_id}: invalid config.json ({err})") from None
+        try:
+            safetensors.torch.load_model(model, weights, strict=True)
+        except (RuntimeError, OSError, SafetensorError) as err:
+            raise ModelError(f"{model_id}: weights do not fit config.json ({str(err).splitlines()[0]})") from None
+        return model.to(map_location).eval()

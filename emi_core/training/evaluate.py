@@ -1,0 +1,81 @@
+"""Pearson's r per emotion for the visual, audio and fused predictions of a split (the paper's table).
+
+Each row is scored on the videos that row has a prediction for: the visual row on videos with a face
+in the cache, the audio row on videos with audio, the fused row on videos with either (the channel
+present stands in for a missing one, as at inference). Scores come from
+:func:`emi_core.scoring.score_arrays`, the challenge scorer: a constant prediction column scores 0.0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emi_core.emotions import EMOTIONS
+from emi_core.features.cache import FeatureCache
+from emi_core.models.paper import EMIModel
+from emi_core.scoring import GroundTruthError, score_arrays
+from emi_core.training.data import Split
+
+ROWS: tuple[str, ...] = ("visual", "audio", "fused")
+"""Row order of the table: the paper's visual, audio and fused results."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """``pearson[row]`` maps the six emotions and ``"mean"`` to Pearson's r; ``videos[row]`` counts the videos."""
+
+    pearson: dict[str, dict[str, float]]
+    videos: dict[str, int]
+    warnings: tuple[str, ...] = field(default=())
+
+    def mean(self, row: str) -> float:
+        """Mean r of ``row`` (NaN if the row could not be scored)."""
+        return self.pearson[row]["mean"] if row in self.pearson else math.nan
+
+    def to_dict(self) -> dict:
+        """JSON-ready ``{"pearson", "videos", "warnings"}``."""
+        return {"pearson": self.pearson, "videos": self.videos, "warnings": list(self.warnings)}
+
+    def table(self) -> str:
+        """Plain-text table: rows Visual / Audio / Fused, columns the six emotions, Mean and N."""
+        widths = [max(len(e), 7) for e in (*EMOTIONS, "Mean")]
+        header = f"{'Pearson r':<10}" + "".join(f"  {e:>{w}}" for e, w in zip((*EMOTIONS, "Mean"), widths)) + "      N"
+        lines = [header]
+        for row in ROWS:
+            if row in self.pearson:
+                values = [self.pearson[row][e] for e in (*EMOTIONS, "mean")]
+                cells = "".join(f"  {v:>{w}.4f}" for v, w in zip(values, widths))
+                lines.append(f"{row.capitalize():<10}{cells}  {self.videos[row]:>5}")
+        return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
+
+
+def evaluate_predictions(predictions: dict[str, np.ndarray | None], labels: np.ndarray) -> Evaluation:
+    """Score ``{"visual", "audio", "fused"}`` ``(N, 6)`` predictions (NaN rows = no prediction) against labels."""
+    pearson: dict[str, dict[str, float]] = {}
+    videos: dict[str, int] = {}
+    warnings: list[str] = []
+    for row in ROWS:
+        pred = predictions.get(row)
+        if pred is None:
+            continue
+        have = np.isfinite(pred).all(axis=1)
+        if have.sum() < 2:
+            warnings.append(f"{row}: {int(have.sum())} video(s) with a prediction, too few for Pearson's r")
+            continue
+        try:
+            report = score_arrays(pred[have], labels[have])
+        except GroundTruthError:
+            warnings.append(f"{row}: the labels of its {int(have.sum())} videos are constant in some emotion")
+            continue
+        pearson[row] = {**report.per_emotion, "mean": report.mean_pearson}
+        videos[row] = int(have.sum())
+        warnings.extend(f"{row}: {w}" for w in report.warnings)
+    return Evaluation(pearson, videos, tuple(warnings))
+
+
+def evaluate_model(model: EMIModel, cache: FeatureCache, split: Split, batch_size: int = 16) -> Evaluation:
+    """Evaluate ``model`` on a labelled split whose features are in ``cache``."""
+    return evaluate_predictions(model.predict_cached(cache, split.ids, batch_size), split.labels)
