@@ -24,7 +24,7 @@ def test_predict_table_names_the_model(media):
     proc = run_emi("predict", media("cremad_1002_sad_f.wav"))
     assert proc.returncode == 0, proc.stderr
     assert PRIOR_NAME in proc.stdout
-    assert "visual  —  (no input)" in proc.stdout
+    assert "visual     — (no input)" in proc.stdout
 
 
 def test_predict_folder_with_a_bad_file(media, tmp_path):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from emi_core import __version__
 from emi_core.errors import EMIError
+from emi_core.native_logs import quiet_native_stderr
 
 COMMAND_MODULES: tuple[str, ...] = ("inspect", "predict", "score", "leaderboard", "train", "evaluate")
 """Modules of :mod:`emi_core.cli` that register a sub-command, in help order."""
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``emi`` command; return its exit code."""
     args = build_parser().parse_args(argv)
+    quiet_native_stderr()
     try:
         return int(args.func(args) or 0)
     except EMIError as err:

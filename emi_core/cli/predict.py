@@ -7,6 +7,7 @@ import json
 import sys
 
 from emi_core.cli.media_options import add_media_options, limits_from_args
+from emi_core.emotions import EMOTIONS
 from emi_core.prediction import BatchPrediction, collect_clips, predict_clips
 
 
@@ -52,11 +53,12 @@ def _print_table(batch: BatchPrediction) -> None:
         return
     model = batch.results[0].model
     print(f"model: {model.name} ({model.kind})")
+    header = "".join(f"{emotion:>15}" for emotion in EMOTIONS)
     for result in batch.results:
-        print(f"\n{result.source}")
+        print(f"\n{result.source}\n{'':<8}{header}")
         for channel in ("visual", "audio", "fused"):
             values = getattr(result, channel)
-            cells = "  ".join(f"{k[:12]:>12} {v:.3f}" for k, v in values.items()) if values else "—  (no input)"
-            print(f"  {channel:<7} {cells}")
+            cells = "".join(f"{values[e]:>15.3f}" for e in EMOTIONS) if values else f"{'— (no input)':>15}"
+            print(f"{channel:<8}{cells}")
         for warning in result.warnings:
-            print(f"  warning: {warning}")
+            print(f"warning: {warning}")
