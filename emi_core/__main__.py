@@ -1,6 +1,6 @@
 """``python -m emi_core`` is the same as the ``emi`` command."""
 
-from emi_core.cli import main
+from emi_core.cli import entry_point
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry_point())

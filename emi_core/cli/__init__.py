@@ -38,7 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``emi`` command; return its exit code."""
     args = build_parser().parse_args(argv)
-    quiet_native_stderr()
     try:
         return int(args.func(args) or 0)
     except EMIError as err:
@@ -47,3 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def entry_point() -> int:
+    """The ``emi`` program (console script and ``python -m emi_core``): :func:`main` with native logs quieted."""
+    quiet_native_stderr()
+    return main()
