@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emi_core.emotions import CSV_HEADER, EMOTIONS
+from emi_core.emotions import EMOTIONS
 from emi_core.errors import EMIError, MediaError
 from emi_core.media import SUPPORTED_EXTENSIONS
 from emi_core.result import EMIResult
@@ -86,7 +86,7 @@ class BatchPrediction:
         for result in self.results:
             target = folder / f"{Path(result.source).stem}.timeline.csv"
             with target.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["channel", "time_s", *CSV_HEADER[1:]], lineterminator="\n")
+                writer = csv.DictWriter(handle, fieldnames=["channel", "time_s", *EMOTIONS], lineterminator="\n")
                 writer.writeheader()
                 writer.writerows(result.timeline_rows())
             written.append(target)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from emi_core.emotions import CSV_HEADER, EMOTIONS, FILENAME_COLUMN
+from emi_core.emotions import EMOTIONS
 
 
 @dataclass(frozen=True)
@@ -138,17 +138,6 @@ class EMIResult:
     def to_json(self, **kwargs) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(**kwargs), indent=2, allow_nan=False)
-
-    def csv_row(self, filename: str) -> dict[str, str]:
-        """The challenge-format row for this clip (fused intensities; zeros are never invented).
-
-        Raises :class:`ValueError` when no channel had input, since such a clip has no estimate.
-        """
-        if self.fused is None:
-            raise ValueError(f"{self.source}: no face and no audio, so there is no estimate to write")
-        row = {FILENAME_COLUMN: filename}
-        row.update({emotion: f"{self.fused[emotion]:.6f}" for emotion in EMOTIONS})
-        return {key: row[key] for key in CSV_HEADER}
 
     def timeline_rows(self) -> list[dict]:
         """Long-format timeline rows: ``channel, time_s`` and the six intensities."""
