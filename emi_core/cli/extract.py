@@ -1,0 +1,99 @@
+"""``emi extract``: per-video features of the paper's model into a feature cache (parallel, resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from emi_core.cli.media_options import add_media_options, limits_from_args
+from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
+from emi_core.features.cache import CHANNELS
+from emi_core.training.device import DEVICES, resolve_device
+
+SHOWN = 10
+"""Failures printed on the terminal (all are in failures.csv)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``extract`` command."""
+    parser = subparsers.add_parser(
+        "extract",
+        help="extract visual (ResNet18 + AUs) and audio (Wav2Vec2) features of a split into a cache",
+        description=(
+            "Write one features file per video and extractor into --cache ({cache}/{extractor}-{config hash}/{id}.npz). "
+            "Videos already extracted are skipped, so an interrupted run resumes; a video that fails is listed "
+            "in {cache}/failures.csv and the others go on (exit code 2 if any failed)."
+        ),
+    )
+    parser.add_argument("--videos", required=True, help="folder of videos named {Filename}.mp4 (other extensions too)")
+    parser.add_argument("--split", required=True, action="append", metavar="CSV",
+                        help="split CSV with a Filename column (repeat for several splits)")
+    parser.add_argument("--cache", required=True, help="feature cache folder")
+    parser.add_argument("--channels", default=",".join(CHANNELS), help="comma-separated channels (default: %(default)s)")
+    parser.add_argument("--visual-backbone", metavar="PATH_OR_HUB_ID",
+                        help="ResNet18: a torchvision .pth state dict, a timm / Hugging Face folder or Hub id, "
+                             "or 'random' (tests only); required for the visual channel")
+    parser.add_argument("--visual-input-size", type=int, default=112, metavar="PX",
+                        help="feed the 112 px face crops to the ResNet at this size (default: %(default)s, no resize)")
+    parser.add_argument("--audio-backbone", default=DEFAULT_AUDIO_BACKBONE, metavar="PATH_OR_HUB_ID",
+                        help="Wav2Vec2 Hub id or save_pretrained folder, or 'random' / 'random:CONFIG' (tests only) "
+                             "(default: %(default)s)")
+    parser.add_argument("--audio-layer", type=int, default=None, metavar="N",
+                        help="hidden-state layer, 0 to the number of layers (default: the last)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second analysed (default: %(default)s, the paper's)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (default: %(default)s)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_media_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Extract every listed video not yet in the cache; exit code 2 if any failed."""
+    from emi_core.dataset import VideoFolder, read_ids
+    from emi_core.features.cache import FeatureCache
+    from emi_core.features.extract import FAILURES_FILE, Extractors, extract_videos
+
+    ids = list(dict.fromkeys(i for split in args.split for i in read_ids(split)))
+    folder = VideoFolder(args.videos)
+    device = resolve_device(args.device)
+    limits = limits_from_args(args)
+    extractors = Extractors.from_options(
+        [c.strip() for c in args.channels.split(",") if c.strip()],
+        visual_backbone=args.visual_backbone,
+        audio_backbone=args.audio_backbone,
+        audio_layer=args.audio_layer,
+        fps=args.fps,
+        input_size=args.visual_input_size,
+        max_side=limits.max_side,
+        device=device,
+    )
+    cache = FeatureCache(args.cache)
+    specs = extractors.specs
+    print(f"{len(ids)} videos listed; {len(folder)} media files in {folder.root}; device {device}")
+    for channel, spec in specs.items():
+        print(f"{channel} features: {cache.root / spec.key} ({spec.dim}-d, backbone {spec.config['backbone']})")
+    if args.workers > 1:  # each worker loads its own copy: free this one
+        extractors.close()
+        extractors = None
+    try:
+        result = extract_videos(
+            folder.lookup(ids),
+            cache,
+            specs,
+            workers=args.workers,
+            device=device,
+            limits=limits,
+            loaded=extractors,
+            progress=False if args.no_progress else None,
+        )
+    finally:
+        if extractors is not None:
+            extractors.close()
+    print(result.summary())
+    if not result.failures:
+        return 0
+    for failure in result.failures[:SHOWN]:
+        print(f"failed {failure.id}: {failure.error}", file=sys.stderr)
+    print(f"{len(result.failures)} video(s) failed; all are listed in {cache.root / FAILURES_FILE}", file=sys.stderr)
+    return 2
