@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,13 @@ class EMIPipeline:
     def __init__(self, backend: EMIBackend, limits: MediaLimits | None = None, fps: float | None = None):
         self.backend = backend
         self.limits = limits or MediaLimits()
+        self.notes: list[str] = []
+        """Warnings added to every result (settings the model overrides)."""
+        if backend.fixed_rate and fps and fps != backend.analysis_fps:
+            self.notes.append(f"--fps {fps:g} ignored: this model was trained on features at {backend.analysis_fps:g} fps")
+            fps = None
+        if backend.max_side and self.limits.max_side != backend.max_side:
+            self.limits = replace(self.limits, max_side=backend.max_side)
         self.fps = fps or backend.analysis_fps
 
     @classmethod
@@ -76,14 +84,14 @@ class EMIPipeline:
         report = progress or (lambda fraction, stage: None)
         report(0.0, "decode")
         source = open_media(path, self.limits)
-        warnings = source.warnings
+        warnings: list[str] = []
         info = source.info
 
-        track = FaceTrack(frames=[])
+        track = FaceTrack(frames=[], crop_size=self.backend.crop_size, grayscale=self.backend.grayscale)
         rate = None
         if info.has_video:
             rate = sampling_rate(info, self.fps, self.limits)
-            expected = max(1, int((source.decode_seconds if np.isfinite(source.decode_seconds) else 60) * rate))
+            expected = max(1, int(source.decode_seconds * rate))
             with FaceTracker(crop_size=self.backend.crop_size, grayscale=self.backend.grayscale) as tracker:
                 for t, frame in iter_frames(source, rate):
                     track.frames.append(tracker(frame, t))
@@ -101,9 +109,10 @@ class EMIPipeline:
         fused = fuse(_clip(visual_out), _clip(audio_out), weights)
         if fused is None:
             warnings.append("no face and no audible audio: nothing to estimate")
-        elif visual_out is None or audio_out is None:
-            missing = "visual" if visual_out is None else "audio"
-            warnings.append(f"fused = {'audio' if missing == 'visual' else 'visual'} channel only ({missing} missing)")
+        elif visual_out is None:
+            warnings.append("fused = audio channel only (no visual estimate)")
+        elif audio_out is None:
+            warnings.append("fused = visual channel only (no audio estimate)")
         duration = max(
             len(track.frames) / rate if rate else 0.0,
             len(waveform) / AUDIO_SAMPLE_RATE if waveform is not None else 0.0,
@@ -132,7 +141,7 @@ class EMIPipeline:
                 truncated=source.truncated,
             ),
             model=self.backend.info,
-            warnings=warnings,
+            warnings=[*self.notes, *source.warnings, *warnings],
         )
         report(1.0, "done")
         return result

@@ -48,19 +48,26 @@ class EMIBackend(ABC):
     """A model that turns faces and/or audio into the six intensities.
 
     Subclasses set ``info`` (provenance), ``analysis_fps`` (frames per second to sample),
-    ``crop_size`` / ``grayscale`` (the aligned face crops they need) and ``fusion``.
+    ``crop_size`` / ``grayscale`` (the aligned face crops they need) and ``fusion``. A model trained
+    on features made at one frame rate and frame size sets ``fixed_rate`` and ``max_side``: the
+    pipeline then samples exactly as in training, whatever it is asked.
     """
 
     info: ModelInfo
     analysis_fps: float = 10.0
+    fixed_rate: bool = False
+    max_side: int | None = None
     crop_size: int = 112
     grayscale: bool = False
     fusion: FusionWeights = FusionWeights()
 
     @abstractmethod
-    def predict_visual(self, faces: FaceInput) -> ChannelOutput:
-        """Visual-channel intensities from the tracked face (called only when a face was found)."""
+    def predict_visual(self, faces: FaceInput) -> ChannelOutput | None:
+        """Visual-channel intensities from the tracked face (called only when a face was found).
+
+        ``None`` when the model has no visual channel or nothing usable was left.
+        """
 
     @abstractmethod
-    def predict_audio(self, audio: AudioInput) -> ChannelOutput:
-        """Audio-channel intensities (called only when the clip has audible audio)."""
+    def predict_audio(self, audio: AudioInput) -> ChannelOutput | None:
+        """Audio-channel intensities (called only when the clip has audible audio); ``None`` as above."""

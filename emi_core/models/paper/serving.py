@@ -50,6 +50,7 @@ class PaperBackend(EMIBackend):
 
     crop_size = 112
     grayscale = False
+    fixed_rate = True
 
     def __init__(self, model: EMIModel, extractors: Extractors, info: ModelInfo):
         self.model = model
@@ -59,6 +60,7 @@ class PaperBackend(EMIBackend):
         visual = extractors.by_channel.get("visual")
         if visual is not None:
             self.analysis_fps = visual.fps
+            self.max_side = visual.max_side
 
     @classmethod
     def from_pretrained(
