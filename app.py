@@ -1,13 +1,28 @@
-"""EMI studio: the Gradio app (also the Hugging Face Space entry point)."""
+"""EMI studio: the Gradio app (also the Hugging Face Space entry point).
+
+``python app.py`` serves on 127.0.0.1:7860 (``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` change
+that); the model named by ``EMI_MODEL`` (default: the offline EMI prior) is loaded once, at start.
+"""
 
 from __future__ import annotations
 
-import os
+import sys
 
-from demo.app import build_app
+from emi_core.errors import EMIError
+
+
+def main() -> int:
+    """Build the app and serve it until interrupted; a configuration error exits with code 2."""
+    from demo.app import build_app, launch_options
+
+    try:
+        app = build_app()
+    except EMIError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    app.launch(**launch_options())
+    return 0
+
 
 if __name__ == "__main__":
-    build_app().launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-    )
+    sys.exit(main())

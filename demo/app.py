@@ -1,14 +1,109 @@
-"""Assemble the EMI studio Gradio app from its tabs."""
+"""Assemble the EMI studio Gradio app from its tabs, and the settings it is served with."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import gradio as gr
+
+from demo.about import build_about
+from demo.estimate import EstimateTab
+from demo.leaderboard import LeaderboardTab
+from demo.score import ScoreTab
+from demo.uploads import ExampleClips, ResultFiles
+from emi_core.leaderboard import SPLITS, Leaderboard
+from emi_core.leaderboard.config import default_store_dir, ground_truth_variable
+from emi_core.media import MediaLimits
+from emi_core.pipeline import EMIPipeline
 
 TITLE = "EMI studio"
 
+PUBLIC_LIMITS = MediaLimits(max_duration_s=60.0, max_file_mb=200.0, max_side=640, truncate=True)
+"""Clip limits for public hosting: longer clips are cut to their first minute, with a warning."""
 
-def build_app() -> gr.Blocks:
-    """Return the EMI studio Blocks (not launched)."""
-    with gr.Blocks(title=TITLE) as app:
-        gr.Markdown(f"# {TITLE}\nEmotional Mimicry Intensity estimation for the ABAW EMI challenge.")
-    return app
+MAX_FILE_SIZE = "200mb"
+"""Largest upload Gradio accepts (matches ``PUBLIC_LIMITS.max_file_mb``)."""
+
+CONCURRENCY = 2
+"""Requests processed at once (a free Space has 2 CPU cores); the rest wait in the queue."""
+
+QUEUE_SIZE = 32
+"""Requests that may wait in the queue before new ones are turned away."""
+
+CACHE_DELETION = (1800, 1800)
+"""Gradio deletes its cached files (uploads never analysed, served downloads) older than 30 min, every 30 min."""
+
+EXAMPLES_DIR = Path(__file__).with_name("examples")
+
+HEADER = f"""# {TITLE}
+Estimate the six **Emotional Mimicry Intensities** of the ABAW challenge — Admiration, Amusement,
+Determination, Empathic Pain, Excitement, Joy — from a video or a voice recording; score challenge
+files and keep a leaderboard. How it works, the model card and privacy: *About*."""
+
+
+def example_clips() -> ExampleClips:
+    """The redistributable example clips in ``demo/examples``."""
+    return ExampleClips(sorted(EXAMPLES_DIR.glob("*.mp4")))
+
+
+def load_pipeline(name_or_path: str | None = None) -> EMIPipeline:
+    """The model (``$EMI_MODEL``, else the offline EMI prior) with the public clip limits."""
+    return EMIPipeline.from_pretrained(name_or_path, limits=PUBLIC_LIMITS)
+
+
+def build_app(
+    pipeline: EMIPipeline | None = None,
+    board: Leaderboard | None = None,
+    examples: ExampleClips | None = None,
+) -> gr.Blocks:
+    """Return the EMI studio Blocks, queued and ready to launch (see :func:`launch_options`).
+
+    The model is loaded once, here, unless ``pipeline`` is given; ``board`` defaults to the store in
+    ``$EMI_SUBMISSIONS_DIR`` with the ground truth named by ``$EMI_GROUND_TRUTH_VAL`` / ``_TEST``.
+    """
+    pipeline = pipeline or load_pipeline()
+    board = board or Leaderboard()
+    examples = examples if examples is not None else example_clips()
+    files = ResultFiles()
+    leaderboard = LeaderboardTab(board, files)
+    with gr.Blocks(title=TITLE, delete_cache=CACHE_DELETION, analytics_enabled=False) as app:
+        gr.Markdown(HEADER)
+        with gr.Tabs():
+            with gr.Tab("Estimate", id="estimate"):
+                EstimateTab(pipeline, examples, files).build()
+            with gr.Tab("Score", id="score"):
+                ScoreTab(board, examples).build()
+            with gr.Tab("Leaderboard", id="leaderboard") as leaderboard_tab:
+                leaderboard.build()
+            with gr.Tab("About", id="about"):
+                build_about(pipeline.model)
+        leaderboard.refresh_on(leaderboard_tab.select)
+    return app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+
+
+def protected_paths() -> list[str]:
+    """Paths the app must never serve: the leaderboard store and the configured ground-truth files."""
+    paths = [default_store_dir()]
+    paths += [Path(os.environ[variable]) for variable in map(ground_truth_variable, SPLITS) if os.environ.get(variable)]
+    return [str(path.resolve()) for path in paths]
+
+
+def launch_options() -> dict:
+    """Keyword arguments of ``Blocks.launch`` for serving EMI studio (locally or on a Space).
+
+    Listens on ``$GRADIO_SERVER_NAME`` / ``$GRADIO_SERVER_PORT`` (default 127.0.0.1:7860); serves no
+    file outside Gradio's own upload and cache folders; shows only the app's one-line messages (an
+    unexpected error shows a generic message, its traceback stays in the server log); records no
+    run history in the browser.
+    """
+    return {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "max_file_size": MAX_FILE_SIZE,
+        "show_error": False,
+        "allowed_paths": [],
+        "blocked_paths": protected_paths(),
+        "run_history": False,
+        "footer_links": ["api", "gradio"],
+    }

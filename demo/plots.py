@@ -1,0 +1,177 @@
+"""Plotly figures of the app, styled to read well on light and dark themes alike.
+
+Backgrounds are transparent and text / grid colours are mid-grey, so the figures sit on whatever
+background the Gradio theme draws. Every function takes plain data (mappings, arrays) and returns a
+``plotly.graph_objects.Figure``; none of them computes anything beyond layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+from emi_core.emotions import EMOTIONS
+
+TEXT_COLOUR = "#7f7f7f"
+GRID_COLOUR = "rgba(127, 127, 127, 0.35)"
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+
+CHANNEL_COLOURS: dict[str, str] = {"visual": "#3b82f6", "audio": "#f59e0b", "fused": "#ec4899"}
+"""Mid-luminance colours that keep their contrast on white and on near-black backgrounds."""
+
+EMOTION_COLOURS: dict[str, str] = dict(
+    zip(EMOTIONS, ("#3b82f6", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#ec4899"))
+)
+
+
+def _style(fig: go.Figure, title: str, height: int, legend_right: bool = False) -> go.Figure:
+    legend = (
+        {"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02}
+        if legend_right
+        else {"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "center", "x": 0.5}
+    )
+    fig.update_layout(
+        template="none",
+        title={"text": title, "x": 0.5, "xanchor": "center"},
+        height=height,
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
+        font={"color": TEXT_COLOUR, "size": 13},
+        legend=legend,
+        margin={"l": 50, "r": 30, "t": 60, "b": 50},
+    )
+    return fig
+
+
+def _axes(fig: go.Figure) -> go.Figure:
+    grid = {"gridcolor": GRID_COLOUR, "linecolor": GRID_COLOUR, "zerolinecolor": GRID_COLOUR}
+    fig.update_xaxes(**grid)
+    fig.update_yaxes(**grid)
+    return fig
+
+
+def radar_figure(channels: Mapping[str, Mapping[str, float] | None], title: str) -> go.Figure:
+    """Radar chart of the six intensities on a fixed 0–1 scale, one closed trace per channel.
+
+    ``channels`` maps a channel name (``visual``, ``audio``, ``fused``) to ``{emotion: value}``;
+    a channel that is ``None`` (no input) is listed, greyed out, in the legend as "no input" with no shape.
+    """
+    theta = [*EMOTIONS, EMOTIONS[0]]
+    # an empty trace keeps the polar axes when no channel is given (plotly would draw x/y axes)
+    fig = go.Figure(go.Scatterpolar(r=[None] * len(theta), theta=theta, showlegend=False, hoverinfo="skip"))
+    for name, values in channels.items():
+        colour = CHANNEL_COLOURS.get(name, TEXT_COLOUR)
+        if values is None:
+            fig.add_trace(
+                go.Scatterpolar(
+                    r=[None] * len(theta),
+                    theta=theta,
+                    name=f"{name} (no input)",
+                    line={"color": colour},
+                    visible="legendonly",
+                )
+            )
+            continue
+        r = [float(values[emotion]) for emotion in EMOTIONS]
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*r, r[0]],
+                theta=theta,
+                name=name,
+                mode="lines+markers",
+                line={"color": colour, "width": 3.5 if name == "fused" else 2},
+                fill="toself" if name == "fused" else "none",
+                opacity=1.0 if name == "fused" else 0.85,
+                hovertemplate="%{theta}: %{r:.3f}<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        polar={
+            "bgcolor": TRANSPARENT,
+            "radialaxis": {
+                "range": [0, 1],
+                "tickvals": [0.25, 0.5, 0.75, 1.0],
+                "gridcolor": GRID_COLOUR,
+                "linecolor": GRID_COLOUR,
+                "tickfont": {"size": 10},
+                "angle": 60,
+                "tickangle": 60,
+            },
+            "angularaxis": {
+                "categoryarray": list(EMOTIONS),
+                "categoryorder": "array",
+                "direction": "clockwise",
+                "rotation": 90,
+                "gridcolor": GRID_COLOUR,
+                "linecolor": GRID_COLOUR,
+            },
+        }
+    )
+    return _style(fig, title, height=460)
+
+
+def timeline_figure(times: np.ndarray, values: np.ndarray, title: str) -> go.Figure:
+    """Intensities over time: ``values`` is ``(T, 6)`` in challenge order at ``times`` (seconds), y in 0–1."""
+    fig = go.Figure()
+    times = np.asarray(times, dtype=float)
+    values = np.asarray(values, dtype=float).reshape(len(times), len(EMOTIONS))
+    for i, emotion in enumerate(EMOTIONS):
+        fig.add_trace(
+            go.Scatter(
+                x=times,
+                y=values[:, i],
+                name=emotion,
+                mode="lines+markers" if len(times) < 3 else "lines",
+                line={"color": EMOTION_COLOURS[emotion], "width": 2},
+                hovertemplate="%{x:.2f} s: %{y:.3f}<extra>" + emotion + "</extra>",
+            )
+        )
+    fig.update_xaxes(title_text="time (s)")
+    fig.update_yaxes(title_text="intensity", range=[0, 1])
+    return _axes(_style(fig, title, height=380, legend_right=True))
+
+
+def message_figure(text: str) -> go.Figure:
+    """An empty figure that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig, "", height=200)
+
+
+def action_units_figure(means: Mapping[str, float | None], titles: Mapping[str, str], title: str) -> go.Figure:
+    """Bar chart of the clip-mean Action Unit intensities (0–1); AUs never seen (``None``) are left out."""
+    shown = [(name, value) for name, value in means.items() if value is not None]
+    fig = go.Figure(
+        go.Bar(
+            x=[name for name, _ in shown],
+            y=[value for _, value in shown],
+            customdata=[titles.get(name, "") for name, _ in shown],
+            marker={"color": CHANNEL_COLOURS["visual"]},
+            hovertemplate="%{x} %{customdata}: %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text="mean intensity", range=[0, 1])
+    return _axes(_style(fig, title, height=340))
+
+
+def pearson_figure(per_emotion: Mapping[str, float], mean: float, title: str) -> go.Figure:
+    """Bars of Pearson's r per emotion (−1 to 1) with the mean as a dashed line (and in the title)."""
+    r = [float(per_emotion[emotion]) for emotion in EMOTIONS]
+    fig = go.Figure(
+        go.Bar(
+            x=list(EMOTIONS),
+            y=r,
+            text=[f"{value:.3f}" for value in r],
+            textposition="outside",
+            marker={"color": [EMOTION_COLOURS[e] for e in EMOTIONS]},
+            hovertemplate="%{x}: r = %{y:.4f}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.add_hline(y=mean, line={"dash": "dash", "color": TEXT_COLOUR})
+    fig.update_yaxes(title_text="Pearson's r", range=[min(-0.1, min(r) - 0.15), max(1.0, max(r) + 0.15)])
+    return _axes(_style(fig, f"{title} — mean {mean:.4f} (dashed)", height=360))
