@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 
 from emi_core.errors import EMIError
+from emi_core.native_logs import quiet_native_stderr
 
 
 def main() -> int:
     """Build the app and serve it until interrupted; a configuration error exits with code 2."""
     from demo.app import build_app, launch_options
 
+    quiet_native_stderr()
     try:
         app = build_app()
     except EMIError as err:
