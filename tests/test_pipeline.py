@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from emi_core.emotions import EMOTIONS
 from emi_core.errors import MediaError
 from emi_core.pipeline import EMIPipeline
 from emi_core.models.prior import PRIOR_NAME
+from tests.media_tools import convert
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +137,15 @@ def test_json_schema(analyse):
     assert len(units["values"]) == len(units["time_s"])
     for value in data["fused"].values():
         assert isinstance(value, float) and math.isfinite(value)
+
+
+@pytest.mark.parametrize(("source", "seconds"), [("cremad_1001_talk_happy_m.mp4", "0.15"), ("cremad_1002_sad_f.wav", "0.1")])
+def test_very_short_clips_still_give_results(pipeline, media, tmp_path, source, seconds):
+    """Shorter than the smoothing and audio windows: no crash, values in [0, 1]."""
+    short = convert(media(source), tmp_path / f"short{Path(source).suffix}", "-t", seconds)
+    result = pipeline(short)
+    assert _in_unit_interval(result.fused)
+    json.loads(result.to_json())
 
 
 def test_bad_file_raises_media_error(pipeline, tmp_path):

@@ -135,7 +135,7 @@ def iter_frames(source: MediaSource, fps: float | None = None) -> Iterator[tuple
     command = [
         ffmpeg_exe(), "-v", "error", "-nostdin", "-i", info.path, "-map", "0:v:0", "-an", "-sn",
         "-t", f"{seconds:.3f}",
-        "-vf", f"fps={rate:.6f},scale={width}:{height}:flags=area",
+        "-vf", f"fps={rate:.6f}:eof_action=pass,scale={width}:{height}:flags=area",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]  # fmt: skip
     frame_bytes = width * height * 3

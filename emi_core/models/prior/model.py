@@ -117,7 +117,8 @@ def audio_cues(summary: VoiceSummary) -> dict[str, float]:
 
 def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     """Centred moving average over ``width`` frames that ignores NaN (edges use what is there)."""
-    if width <= 1 or len(values) < 2:
+    width = min(width, len(values))
+    if width <= 1:
         return values
     kernel = np.ones(width)
     present = np.isfinite(values)
