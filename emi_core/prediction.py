@@ -93,6 +93,25 @@ class BatchPrediction:
         return written
 
 
+    def write_annotated(self, clips: list[Path], folder: str | Path) -> list[Path]:
+        """Write ``<stem>.annotated.mp4`` for every analysed video (``clips`` in the batch's input order).
+
+        A clip that cannot be annotated (audio only, no estimate) is recorded as a failure.
+        """
+        from emi_core.render import render_annotated
+
+        folder = Path(folder)
+        written = []
+        for index, (clip, item) in enumerate(zip(clips, self.items, strict=True)):
+            if isinstance(item, Failure) or not item.quality.has_video:
+                continue
+            try:
+                written.append(render_annotated(clip, item, folder / f"{Path(clip).stem}.annotated.mp4"))
+            except EMIError as err:
+                self.items[index] = Failure(item.source, f"annotation: {err}")
+        return written
+
+
 def collect_clips(paths: Iterable[str | Path]) -> list[Path]:
     """Expand folders into their media files (sorted); files are kept as given, even if missing.
 

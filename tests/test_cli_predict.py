@@ -36,7 +36,10 @@ def test_predict_folder_with_a_bad_file(media, tmp_path):
     (videos / "notes.txt").write_text("ignored: not media")
     out = tmp_path / "out" / "submission.csv"
     timelines = tmp_path / "timelines"
-    proc = run_emi("predict", videos, "--json", "--csv", out, "--timeline-dir", timelines, "--no-progress")
+    annotated = tmp_path / "annotated"
+    proc = run_emi(
+        "predict", videos, "--json", "--csv", out, "--timeline-dir", timelines, "--annotate", annotated, "--no-progress"
+    )
     assert proc.returncode == 2
     assert "00003.mp4" in proc.stderr and "1 of 3 clips failed" in proc.stderr
     entries = json.loads(proc.stdout)
@@ -53,6 +56,8 @@ def test_predict_folder_with_a_bad_file(media, tmp_path):
 
     validate = run_emi("score", "--validate", out)
     assert validate.returncode == 0, validate.stderr
+
+    assert sorted(p.name for p in annotated.iterdir()) == ["00001.annotated.mp4"]  # videos only
 
     timeline = (timelines / "00001.timeline.csv").read_text().splitlines()
     assert timeline[0] == ",".join(["channel", "time_s", *CSV_HEADER[1:]])

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON (an array for several clips)")
     parser.add_argument("--csv", metavar="OUT.csv", help="write a challenge-format CSV (Filename = file stem)")
     parser.add_argument("--timeline-dir", metavar="DIR", help="write one timeline CSV per clip into DIR")
+    parser.add_argument("--annotate", metavar="DIR",
+                        help="write <stem>.annotated.mp4 per video into DIR: the clip with its fused intensities drawn on it")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_media_options(parser)
     parser.set_defaults(func=run)
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         batch.write_csv(args.csv)
     if args.timeline_dir:
         batch.write_timelines(args.timeline_dir)
+    if args.annotate:
+        batch.write_annotated(clips, args.annotate)
     if args.json:
         print(json.dumps(batch.to_json_ready(single=len(clips) == 1), indent=2, allow_nan=False))
     else:
