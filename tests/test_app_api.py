@@ -162,3 +162,14 @@ def test_ground_truth_cannot_be_fetched_or_read_through_the_app(client, server):
     for text in outputs:
         assert path not in text and "val_truth.csv" not in text
         assert not [cell for cell in truth_cells(server) if cell in text]
+
+
+def test_uploads_over_the_size_limit_are_refused(server, tmp_path):
+    """A 201 MB upload (over the app's 200 MB max_file_size) is turned away and nothing is kept."""
+    huge = tmp_path / "huge.mp4"
+    with huge.open("wb") as handle:  # sparse: costs no disk
+        handle.truncate(201 * 2**20)
+    with huge.open("rb") as handle:
+        response = httpx.post(f"{server.url}gradio_api/upload", files={"files": ("huge.mp4", handle)}, timeout=120)
+    assert response.status_code == 413, response.text[:200]
+    assert "huge.mp4" not in {p.name for p in server.upload_dir.rglob("*")}
