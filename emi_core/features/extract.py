@@ -38,8 +38,8 @@ import numpy as np
 import torch
 
 from emi_core.errors import EMIError, ModelError
-from emi_core.faces import FaceTracker
-from emi_core.features.au import AU_NAMES, NUM_LANDMARKS, estimate_aus
+from emi_core.faces import FaceTrack, FaceTracker
+from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE, RANDOM
 from emi_core.features.cache import (
@@ -119,26 +119,22 @@ class VisualExtractor:
         tracker = self._face_tracker()
         tracker.reset()
         rate = sampling_rate(source.info, self.fps, source.limits)
-        times, found, landmarks, embeddings, pending = [], [], [], [], []
+        track, embeddings, pending = FaceTrack(frames=[]), [], []
         for time_s, frame in iter_frames(source, rate):
             face = tracker(frame, time_s)
-            times.append(time_s)
-            found.append(face.found)
             if face.found:
-                landmarks.append(face.landmarks)
                 pending.append(face.crop)
                 if len(pending) == self.embedder.batch_size:
                     embeddings.append(self.embedder(np.stack(pending)))
                     pending = []
+            track.frames.append(replace(face, crop=None))  # crops are embedded as they come: memory stays flat
         if pending:
             embeddings.append(self.embedder(np.stack(pending)))
-        if not landmarks:
+        found = track.found
+        if not found.any():
             return _empty(self.dim)
-        found_mask = np.array(found)
-        meshes = np.full((len(times), NUM_LANDMARKS, 3), np.nan, np.float32)
-        meshes[found_mask] = np.stack(landmarks)
-        action_units = estimate_aus(meshes)[found_mask]
-        return dual_features(np.concatenate(embeddings), action_units, np.asarray(times)[found_mask])
+        action_units = estimate_aus(track.landmarks_array())[found]
+        return dual_features(np.concatenate(embeddings), action_units, track.times[found])
 
     def close(self) -> None:
         """Release the face tracker."""
