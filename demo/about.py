@@ -55,7 +55,8 @@ PRIVACY = """\
 
 Uploaded and recorded clips are processed on this server and **deleted as soon as the analysis is
 done** (also when it fails); the app keeps no copy. A clip uploaded but never analysed, and the
-result files offered for download, are deleted within the hour. An uploaded CSV is deleted once
+result files offered for download (including an annotated video, made only if you tick the box), are
+deleted within the hour. An uploaded CSV is deleted once
 read; its content is held in memory for your session only, so that you can submit it. A CSV you
 **submit to the leaderboard** is stored with your team name and description — that is the only
 thing the app keeps. The app records no run history and sends no usage statistics.

@@ -17,9 +17,11 @@ from demo import plots
 from demo.api import json_endpoint, message, user_errors
 from demo.uploads import ExampleClips, ResultFiles, forget_upload
 from emi_core.emotions import EMOTIONS
+from emi_core.errors import EMIError
 from emi_core.features.au import AU_TITLES
 from emi_core.pipeline import EMIPipeline
 from emi_core.prediction import BatchPrediction
+from emi_core.render import render_annotated
 from emi_core.result import EMIResult, ModelInfo
 
 CHANNELS: tuple[str, ...] = ("visual", "audio", "fused")
@@ -36,6 +38,8 @@ STAGE_LABELS: dict[str, str] = {
     "fusion": "Fusing the channels",
     "done": "Done",
 }
+
+ANNOTATE_LABEL = "Also make an annotated video (the clip with its intensities drawn on it; takes a little longer)"
 
 NOT_A_PREDICTION = "random weights — not a prediction"
 PRIVACY_NOTE = "Your clip is analysed on this server and deleted right after; nothing is kept."
@@ -191,11 +195,16 @@ class EstimateTab:
         finally:
             forget_upload(clip, self.examples)
 
-    def render(self, result: EMIResult) -> tuple:
+    def render(self, result: EMIResult, annotate_clip: str | None = None) -> tuple:
         """Values of the tab's result outputs (summary, warnings, radar, timeline channel and plot, AU plot,
-        the two tables, downloads, result JSON), in that order; warnings also pop up as toasts."""
+        the two tables, downloads, result JSON), in that order; warnings also pop up as toasts.
+
+        With ``annotate_clip`` (the analysed video), the downloads include the annotated video.
+        """
         data = result.to_dict()
-        json_path, csv_path, timeline_path = write_downloads(result, self.files.new_folder())
+        folder = self.files.new_folder()
+        json_path, csv_path, timeline_path = write_downloads(result, folder)
+        video_path = self._annotated(annotate_clip, result, folder) if annotate_clip else None
         channels = timeline_channels(data)
         default = channels[0] if channels else TIMELINE_CHOICES[0]
         for warning in result.warnings:
@@ -209,24 +218,38 @@ class EstimateTab:
             action_units_plot(data),
             intensity_table(data),
             action_units_table(data),
-            [str(path) for path in (json_path, csv_path, timeline_path) if path is not None],
+            [str(path) for path in (json_path, csv_path, timeline_path, video_path) if path is not None],
             data,
         )
+
+    @staticmethod
+    def _annotated(clip: str, result: EMIResult, folder: Path) -> Path | None:
+        """The annotated video, or ``None`` with a toast when this result cannot be drawn (e.g. no face)."""
+        try:
+            return render_annotated(clip, result, folder / f"{Path(result.source).stem}.annotated.mp4")
+        except EMIError as err:
+            gr.Warning(f"No annotated video: {err}")
+            return None
 
     def estimate_ui(
         self,
         video: str | None,
         audio: str | None,
+        annotate: bool = False,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
     ) -> tuple:
-        """Estimate button: analyse the video (else the audio), delete the uploads, clear the inputs."""
+        """Estimate button: analyse the video (else the audio), optionally draw the annotated video,
+        delete the uploads, clear the inputs."""
         try:
             clip = video or audio
             if not clip:
                 raise message("Upload or record a video, or an audio clip, first.")
             if video and audio:
                 gr.Warning("Both a video and an audio clip were given: the video was analysed.")
-            outputs = self.render(self.analyse(clip, progress))
+            result = self.analyse(clip, progress)
+            if annotate and video and progress is not None:
+                progress(0.99, desc="Drawing the annotated video")
+            outputs = self.render(result, annotate_clip=video if annotate else None)
         finally:
             deleted = [forget_upload(path, self.examples) for path in (video, audio)]
         note = " · *your upload was deleted from the server*" if any(deleted) else ""
@@ -260,6 +283,7 @@ class EstimateTab:
                     sources=["upload", "webcam"], include_audio=True, label="Video — upload or record", height=300
                 )
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or audio only")
+                annotate = gr.Checkbox(False, label=ANNOTATE_LABEL, elem_id="emi-annotate")
                 button = gr.Button("Estimate", variant="primary", elem_id="emi-estimate")
                 gr.Markdown(f"<small>{PRIVACY_NOTE}</small>")
             with gr.Column(scale=3, min_width=360):
@@ -267,7 +291,7 @@ class EstimateTab:
                 warnings = gr.Markdown(elem_id="emi-warnings")
                 radar = gr.Plot(empty_radar(), label="Intensities", show_label=False, elem_id="emi-radar")
                 downloads = gr.File(
-                    label="Downloads: result JSON, challenge CSV row, timeline CSV",
+                    label="Downloads: result JSON, challenge CSV row, timeline CSV (and the annotated video)",
                     file_count="multiple",
                     interactive=False,
                     elem_id="emi-downloads",
@@ -293,7 +317,7 @@ class EstimateTab:
         outputs = [summary, warnings, radar, channel, timeline, au_plot, numbers, au_numbers, downloads, result_json]
         button.click(self.cleared, None, outputs, queue=False, api_visibility="private").then(
             self.estimate_ui,
-            inputs=[video, audio],
+            inputs=[video, audio, annotate],
             outputs=[*outputs, video, audio],
             api_visibility="private",
             concurrency_id="estimate",

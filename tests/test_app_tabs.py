@@ -200,3 +200,28 @@ def test_examples_are_redistributable_clips_with_credits():
     }
     credits = Path(about.EXAMPLES_README).read_text()
     assert "CC BY 4.0" in credits and "10.5281/zenodo.3625687" in credits and "public" in credits.lower()
+
+
+def test_estimate_button_can_add_the_annotated_video(media, tmp_path, monkeypatch):
+    """The opt-in annotated video joins the downloads; the upload is still deleted; audio-only gets none."""
+    from demo.estimate import EstimateTab
+    from emi_core.media import load_clip
+    from emi_core.pipeline import EMIPipeline
+
+    monkeypatch.setattr(gr, "Warning", lambda message: warnings.append(message))
+    warnings: list[str] = []
+    tab = EstimateTab(EMIPipeline.from_pretrained("default"), ExampleClips([]), ResultFiles())
+    upload = tmp_path / "upload.mp4"
+    upload.write_bytes(media("cremad_1001_talk_happy_m.mp4").read_bytes())
+    monkeypatch.setattr("demo.estimate.forget_upload", lambda path, examples: bool(path) and not Path(path).unlink())
+
+    outputs = tab.estimate_ui(str(upload), None, True, progress=None)
+    downloads = [Path(p) for p in outputs[8]]
+    assert [p.suffix for p in downloads] == [".json", ".csv", ".csv", ".mp4"]
+    assert load_clip(downloads[-1], fps=5).audio is not None
+    assert not upload.exists()
+
+    voice = tmp_path / "voice.wav"
+    voice.write_bytes(media("cremad_1002_sad_f.wav").read_bytes())
+    outputs = tab.estimate_ui(None, str(voice), True, progress=None)
+    assert all(not p.endswith(".mp4") for p in outputs[8])
