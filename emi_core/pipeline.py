@@ -18,16 +18,21 @@ from emi_core.faces import FaceTracker, FaceTrack
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.voice import analyse_voice
 from emi_core.fusion import fuse, fuse_curves
-from emi_core.media import AUDIO_SAMPLE_RATE, MediaLimits, iter_frames, open_media, read_audio, sampling_rate
+from emi_core.media import (
+    AUDIO_SAMPLE_RATE,
+    MediaLimits,
+    is_silent,
+    iter_frames,
+    open_media,
+    read_audio,
+    sampling_rate,
+)
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.result import ActionUnits, EMIResult, Quality
 from emi_core.emotions import as_mapping
 
 DEFAULT_MODEL = "default"
 """Name of the offline EMI prior; also what ``EMI_MODEL`` unset means."""
-
-SILENCE_DBFS = -60.0
-"""Audio whose peak stays below this level is treated as no audio (e.g. a muted phone track)."""
 
 Progress = Callable[[float, str], None]
 """``progress(fraction_done, stage)``: stages are decode, faces, features, models."""
@@ -170,12 +175,11 @@ class EMIPipeline:
     def _audio(self, waveform: np.ndarray | None, warnings: list[str]) -> tuple[ChannelOutput | None, float | None]:
         if waveform is None:
             return None, None
+        if is_silent(waveform):
+            warnings.append("the audio track is silent: the audio channel is skipped")
+            return None, 0.0
         voice = analyse_voice(waveform, AUDIO_SAMPLE_RATE)
         speech_ratio = round(float(voice.speech.mean()), 4) if voice.speech.size else 0.0
-        peak = float(np.abs(waveform).max()) if waveform.size else 0.0
-        if peak <= 10 ** (SILENCE_DBFS / 20):
-            warnings.append("the audio track is silent: the audio channel is skipped")
-            return None, speech_ratio
         if speech_ratio < 0.1:
             warnings.append("no speech detected: the audio intensities reflect non-speech sound only")
         return self.backend.predict_audio(AudioInput(waveform, AUDIO_SAMPLE_RATE, voice)), speech_ratio

@@ -10,7 +10,7 @@ see identical features for identical frames.
 * **Visual** (``visual-dual``): :func:`~emi_core.features.visual.dual_features` of the frames with a
   face. A file without a video stream, or without any face, gives an empty sequence.
 * **Audio** (``audio-wav2vec2``): :class:`~emi_core.features.audio.Wav2Vec2Features`. No audio track,
-  or digital silence (peak at most :data:`~emi_core.pipeline.SILENCE_DBFS`, the threshold below which
+  or digital silence (peak at most :data:`~emi_core.media.SILENCE_DBFS`, the threshold below which
   the app skips the audio channel), gives an empty sequence.
 
 Empty sequences are stored (``T = 0``): the video was processed, and a rerun does not redo it.
@@ -52,8 +52,7 @@ from emi_core.features.cache import (
     atomic_path,
 )
 from emi_core.features.visual import DEFAULT_INPUT_SIZE, FaceEmbedder, dual_features, load_face_embedder
-from emi_core.media import MediaLimits, MediaSource, iter_frames, open_media, read_audio, sampling_rate
-from emi_core.pipeline import SILENCE_DBFS
+from emi_core.media import MediaLimits, MediaSource, is_silent, iter_frames, open_media, read_audio, sampling_rate
 
 CODE_VERSION = 1
 """Version of the feature computation in this module; recorded in every extractor config."""
@@ -166,7 +165,7 @@ class AudioExtractor:
 
     def from_waveform(self, waveform: np.ndarray | None) -> FeatureSequence:
         """Features of a 16 kHz mono waveform (``None``: no audio)."""
-        if waveform is None or not waveform.size or np.abs(waveform).max() <= 10 ** (SILENCE_DBFS / 20):
+        if is_silent(waveform):
             return _empty(self.wav2vec2.dim)
         sequence = self.wav2vec2(waveform)
         return sequence.features, sequence.times

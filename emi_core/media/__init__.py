@@ -3,9 +3,11 @@
 from emi_core.errors import MediaError
 from emi_core.media.decode import (
     AUDIO_SAMPLE_RATE,
+    SILENCE_DBFS,
     Clip,
     MediaLimits,
     MediaSource,
+    is_silent,
     iter_frames,
     load_clip,
     open_media,
@@ -17,6 +19,7 @@ from emi_core.media.probe import AUDIO_EXTENSIONS, SUPPORTED_EXTENSIONS, VIDEO_E
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AUDIO_SAMPLE_RATE",
+    "SILENCE_DBFS",
     "SUPPORTED_EXTENSIONS",
     "VIDEO_EXTENSIONS",
     "Clip",
@@ -24,6 +27,7 @@ __all__ = [
     "MediaInfo",
     "MediaLimits",
     "MediaSource",
+    "is_silent",
     "iter_frames",
     "load_clip",
     "open_media",

@@ -22,6 +22,8 @@ from emi_core.media.probe import MediaInfo, check_file, probe
 
 AUDIO_SAMPLE_RATE = 16_000
 DEFAULT_NATIVE_FPS = 25.0
+SILENCE_DBFS = -60.0
+"""Audio whose peak stays at or below this level is treated as no audio (e.g. a muted phone track)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,11 @@ def read_audio(source: MediaSource) -> np.ndarray | None:
         return None
     _check_complete(source, audio.size / AUDIO_SAMPLE_RATE, "audio", message)
     return np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
+
+
+def is_silent(waveform: np.ndarray | None) -> bool:
+    """Whether ``waveform`` holds no audible sound: ``None``, empty, or a peak at most :data:`SILENCE_DBFS`."""
+    return waveform is None or not waveform.size or float(np.abs(waveform).max()) <= 10 ** (SILENCE_DBFS / 20)
 
 
 def load_clip(
