@@ -58,7 +58,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-NUM_LANDMARKS = 478
+from emi_core.faces.landmarks import NUM_LANDMARKS
 
 AU_TITLES: dict[str, str] = {
     "AU01": "Inner Brow Raiser",
