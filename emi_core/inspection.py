@@ -49,10 +49,7 @@ def inspect_clip(path: str | Path, fps: float = DEFAULT_INSPECT_FPS, limits: Med
         frames_sampled = len(track.frames)
         face_ratio = round(track.face_ratio, 4)
         max_faces = track.max_faces
-        if frames_sampled and track.face_ratio == 0:
-            source.warnings.append("no face found in any sampled frame: the visual channel will be empty")
-        elif max_faces > 1:
-            source.warnings.append(f"up to {max_faces} faces in a frame: the largest, most central one is tracked")
+        source.warnings.extend(track.quality_warnings())
     audio = read_audio(source)
     return ClipReport(
         file=Path(info.path).name,

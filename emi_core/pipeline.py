@@ -154,22 +154,12 @@ class EMIPipeline:
     def _visual(self, track: FaceTrack, warnings: list[str]) -> tuple[ChannelOutput | None, ActionUnits | None]:
         if not track.frames:
             return None, None
-        times = np.array([f.time_s for f in track.frames], dtype=np.float64)
+        found, times = track.found, track.times
         action_units = ActionUnits(AU_NAMES, times, estimate_aus(track.landmarks_array()))
-        found = [f for f in track.frames if f.found]
-        if not found:
-            warnings.append("no face found in the video: the visual channel is empty")
+        warnings.extend(track.quality_warnings())
+        if not found.any():
             return None, action_units
-        if track.face_ratio < 0.5:
-            warnings.append(f"a face was found in only {track.face_ratio:.0%} of the sampled frames")
-        if track.max_faces > 1:
-            warnings.append(f"up to {track.max_faces} faces in view: the largest, most central one is analysed")
-        faces = FaceInput(
-            crops=np.stack([f.crop for f in found]),
-            times=np.array([f.time_s for f in found], dtype=np.float64),
-            found=np.array([f.found for f in track.frames]),
-            action_units=action_units,
-        )
+        faces = FaceInput(crops=track.crops_array(), times=times[found], found=found, action_units=action_units)
         return self.backend.predict_visual(faces), action_units
 
     def _audio(self, waveform: np.ndarray | None, warnings: list[str]) -> tuple[ChannelOutput | None, float | None]:

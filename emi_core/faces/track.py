@@ -29,6 +29,19 @@ class FaceTrack:
         """Most faces seen in one frame (0 for no frames)."""
         return max((frame.num_faces for frame in self.frames), default=0)
 
+    def quality_warnings(self) -> list[str]:
+        """What a user should know about the faces of this clip: none found, found rarely, several in view."""
+        if not self.frames:
+            return []
+        if not self.found.any():
+            return ["no face found in the video: the visual channel is empty"]
+        warnings = []
+        if self.face_ratio < 0.5:
+            warnings.append(f"a face was found in only {self.face_ratio:.0%} of the sampled frames")
+        if self.max_faces > 1:
+            warnings.append(f"up to {self.max_faces} faces in view: the largest, most central one is analysed")
+        return warnings
+
     @property
     def times(self) -> np.ndarray:
         """``(T,)`` float64 frame times in seconds."""
