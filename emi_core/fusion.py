@@ -50,10 +50,8 @@ def fuse_curves(visual: Curve | None, audio: Curve | None, weights: FusionWeight
     if visual is None and audio is None:
         return None
     grid = visual.times if visual is not None else audio.times
-    return Curve(grid, fuse(_resample(visual, grid), _resample(audio, grid), weights))
+    return Curve(grid, fuse(_on_grid(visual, grid), _on_grid(audio, grid), weights))
 
 
-def _resample(curve: Curve | None, grid: np.ndarray) -> np.ndarray | None:
-    if curve is None or len(curve.times) == 0:
-        return None
-    return np.stack([np.interp(grid, curve.times, curve.values[:, i]) for i in range(curve.values.shape[1])], axis=1)
+def _on_grid(curve: Curve | None, grid: np.ndarray) -> np.ndarray | None:
+    return curve.at(grid) if curve is not None and len(curve.times) else None

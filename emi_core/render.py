@@ -14,7 +14,7 @@ import numpy as np
 
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import EMIError, MediaError
-from emi_core.result import Curve, EMIResult
+from emi_core.result import EMIResult
 
 BAR_COLOURS: tuple[tuple[int, int, int], ...] = (
     (99, 110, 250),
@@ -27,11 +27,6 @@ BAR_COLOURS: tuple[tuple[int, int, int], ...] = (
 """RGB colour of each emotion's bar, in challenge order."""
 
 PANEL_OPACITY = 0.6
-
-
-def curve_values(curve: Curve, time_s: float) -> np.ndarray:
-    """The six intensities of ``curve`` at ``time_s`` (linear interpolation, held at the ends)."""
-    return np.array([np.interp(time_s, curve.times, curve.values[:, i]) for i in range(len(EMOTIONS))])
 
 
 def draw_panel(frame: np.ndarray, values: np.ndarray, title: str) -> np.ndarray:
@@ -79,6 +74,6 @@ def render_annotated(clip: str | Path, result: EMIResult, out: str | Path, chann
     out.parent.mkdir(parents=True, exist_ok=True)
     with VideoFileClip(str(clip)) as video:
         video = video.subclipped(0, min(video.duration, result.quality.duration_s or video.duration))
-        annotated = video.transform(lambda get_frame, t: draw_panel(get_frame(t), curve_values(curve, t), title))
+        annotated = video.transform(lambda get_frame, t: draw_panel(get_frame(t), curve.at(t), title))
         annotated.write_videofile(str(out), codec="libx264", audio_codec="aac", logger=None)
     return out

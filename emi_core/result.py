@@ -40,6 +40,13 @@ class Curve:
     times: np.ndarray
     values: np.ndarray
 
+    def at(self, times: np.ndarray | float) -> np.ndarray:
+        """The intensities at ``times``: ``(len(times), 6)`` (``(6,)`` for one time), linearly
+        interpolated and held constant beyond the curve's ends."""
+        grid = np.atleast_1d(np.asarray(times, dtype=np.float64))
+        values = np.stack([np.interp(grid, self.times, self.values[:, i]) for i in range(self.values.shape[1])], axis=1)
+        return values[0] if np.ndim(times) == 0 else values
+
     def to_dict(self) -> dict:
         """``{"time_s": [...], "Admiration": [...], ...}`` rounded for JSON."""
         out = {"time_s": _round(self.times)}

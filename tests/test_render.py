@@ -11,7 +11,7 @@ from emi_core.emotions import EMOTIONS
 from emi_core.errors import EMIError, MediaError
 from emi_core.media import load_clip
 from emi_core.pipeline import EMIPipeline
-from emi_core.render import BAR_COLOURS, curve_values, draw_panel, render_annotated
+from emi_core.render import BAR_COLOURS, draw_panel, render_annotated
 from emi_core.result import Curve
 
 
@@ -32,8 +32,9 @@ def test_bars_are_as_long_as_the_values():
 
 def test_curve_values_interpolate_and_hold_the_ends():
     curve = Curve(np.array([0.0, 1.0]), np.array([[0.0] * 6, [1.0] * 6]))
-    np.testing.assert_allclose(curve_values(curve, 0.5), [0.5] * 6)
-    np.testing.assert_allclose(curve_values(curve, 5.0), [1.0] * 6)
+    np.testing.assert_allclose(curve.at(0.5), [0.5] * 6)
+    np.testing.assert_allclose(curve.at(5.0), [1.0] * 6)
+    assert curve.at(np.array([0.0, 0.5, 2.0])).shape == (3, 6)
 
 
 def test_render_keeps_video_and_audio(happy, tmp_path):
