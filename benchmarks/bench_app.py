@@ -92,7 +92,9 @@ def main() -> None:
     cli_times = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "emi_core", "predict", str(clip), "--json"], capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "emi_core", "predict", str(clip), "--json"], capture_output=True, check=True
+        )
         cli_times.append(time.perf_counter() - start)
 
     med = statistics.median
@@ -101,7 +103,10 @@ def main() -> None:
     print(f"  of which click -> radar      {med(after_click):6.2f} s   {[round(t, 2) for t in after_click]}")
     print(f"pipeline call (model loaded)   {med(pipeline_times):6.2f} s   {[round(t, 2) for t in pipeline_times]}")
     print(f"emi predict (new process)      {med(cli_times):6.2f} s   {[round(t, 2) for t in cli_times]}")
-    print(f"# app / pipeline = {med(browser) / med(pipeline_times):.2f}x; app / emi predict = {med(browser) / med(cli_times):.2f}x")
+    print(
+        f"# app / pipeline = {med(browser) / med(pipeline_times):.2f}x; "
+        f"app / emi predict = {med(browser) / med(cli_times):.2f}x"
+    )
 
 
 if __name__ == "__main__":

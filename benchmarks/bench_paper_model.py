@@ -63,7 +63,9 @@ def paired(ours: Callable[[], object], bare: Callable[[], object], repeat: int) 
 def resnet_runs(extractors: Extractors, crops: np.ndarray) -> tuple[Callable[[], object], Callable[[], object]]:
     """Our embedder on ``crops``, and the network's forward alone on the same pre-normalised batches."""
     embedder = extractors.by_channel["visual"].embedder
-    batches = [embedder.preprocess(crops[i : i + embedder.batch_size]) for i in range(0, len(crops), embedder.batch_size)]
+    batches = [
+        embedder.preprocess(crops[i : i + embedder.batch_size]) for i in range(0, len(crops), embedder.batch_size)
+    ]
 
     def bare() -> None:
         with torch.inference_mode():
@@ -106,7 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clip", nargs="?", default=str(DEFAULT_MEDIA / DEFAULT_CLIP))
     parser.add_argument("--fps", type=float, nargs="+", default=[30.0, 10.0])
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (emi extract gives each worker cores // workers)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (emi extract gives each worker cores // workers)"
+    )
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
@@ -126,8 +130,11 @@ def main() -> None:
         print(f"      ours / bare: resnet {seconds['resnet'] / seconds['resnet bare']:.2f}x, "
               f"wav2vec2 {seconds['w2v'] / seconds['w2v bare']:.2f}x")
         hours = per["extract"] * ASSUMED_SECONDS_PER_VIDEO * CHALLENGE_VIDEOS / 3600
-        print(f"      {CHALLENGE_VIDEOS:,} videos x {ASSUMED_SECONDS_PER_VIDEO:g} s (assumed): {hours:.1f} h in one worker, "
-              f"{hours / WORKERS:.1f} h with {WORKERS} workers on >= {WORKERS} free cores")
+        print(
+            f"      {CHALLENGE_VIDEOS:,} videos x {ASSUMED_SECONDS_PER_VIDEO:g} s (assumed): "
+            f"{hours:.1f} h in one worker, "
+            f"{hours / WORKERS:.1f} h with {WORKERS} workers on >= {WORKERS} free cores"
+        )
     extractors.close()
 
 

@@ -39,8 +39,8 @@ Variables and secrets*; use secrets for ground-truth locations):
 
 | variable | meaning | default |
 |---|---|---|
-| `EMI_MODEL` | the model: `default` (the offline EMI prior), a checkpoint folder made by `emi train`, or a Hugging Face model id | `default` |
-| `EMI_GROUND_TRUTH_VAL` | path of the validation ground-truth CSV; enables scoring and submitting on `val` | not set: format checks only |
+| `EMI_MODEL` | the model: `default` (the offline EMI prior), an `emi train` checkpoint folder or a hub id | `default` |
+| `EMI_GROUND_TRUTH_VAL` | validation ground-truth CSV; enables scoring and submitting on `val` | not set: checks only |
 | `EMI_GROUND_TRUTH_TEST` | the same for `test` | not set |
 | `EMI_SUBMISSIONS_DIR` | folder of the leaderboard store (SQLite database and submitted CSVs) | `./submissions` |
 | `EMI_DAILY_LIMIT` | scored submissions per team, split and UTC day | `5` |

@@ -22,7 +22,7 @@ CHANNEL_COLOURS: dict[str, str] = {"visual": "#3b82f6", "audio": "#f59e0b", "fus
 """Mid-luminance colours that keep their contrast on white and on near-black backgrounds."""
 
 EMOTION_COLOURS: dict[str, str] = dict(
-    zip(EMOTIONS, ("#3b82f6", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#ec4899"))
+    zip(EMOTIONS, ("#3b82f6", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#ec4899"), strict=True)
 )
 
 

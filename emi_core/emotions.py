@@ -27,4 +27,4 @@ def as_mapping(values) -> dict[str, float]:
     values = list(values)
     if len(values) != len(EMOTIONS):
         raise ValueError(f"expected {len(EMOTIONS)} values, got {len(values)}")
-    return {name: float(v) for name, v in zip(EMOTIONS, values)}
+    return {name: float(v) for name, v in zip(EMOTIONS, values, strict=True)}

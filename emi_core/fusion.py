@@ -30,7 +30,9 @@ class FusionWeights:
         return visual, audio
 
 
-def fuse(visual: np.ndarray | None, audio: np.ndarray | None, weights: FusionWeights = FusionWeights()) -> np.ndarray | None:
+def fuse(
+    visual: np.ndarray | None, audio: np.ndarray | None, weights: FusionWeights = FusionWeights()
+) -> np.ndarray | None:
     """Fuse ``(..., 6)`` channel intensities; ``None`` channels are left out, ``None`` if both are."""
     if visual is None and audio is None:
         return None

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emi_core.faces import FaceTracker, FaceTrack
+from emi_core.emotions import as_mapping
+from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.voice import analyse_voice
 from emi_core.fusion import fuse, fuse_curves
@@ -29,7 +30,6 @@ from emi_core.media import (
 )
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.result import ActionUnits, EMIResult, Quality
-from emi_core.emotions import as_mapping
 
 DEFAULT_MODEL = "default"
 """Name of the offline EMI prior; also what ``EMI_MODEL`` unset means."""
@@ -66,7 +66,9 @@ class EMIPipeline:
         self.notes: list[str] = []
         """Warnings added to every result (settings the model overrides)."""
         if backend.fixed_rate and fps and fps != backend.analysis_fps:
-            self.notes.append(f"--fps {fps:g} ignored: this model was trained on features at {backend.analysis_fps:g} fps")
+            self.notes.append(
+                f"--fps {fps:g} ignored: this model was trained on features at {backend.analysis_fps:g} fps"
+            )
             fps = None
         if backend.max_side and self.limits.max_side != backend.max_side:
             self.limits = replace(self.limits, max_side=backend.max_side)

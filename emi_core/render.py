@@ -44,7 +44,7 @@ def draw_panel(frame: np.ndarray, values: np.ndarray, title: str) -> np.ndarray:
     shade[:] = (shade * (1 - PANEL_OPACITY)).astype(np.uint8)
     font, thickness = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(round(scale)))
     cv2.putText(out, title, (x0 + 6, y0 + row - 6), font, 0.5 * scale, (255, 255, 255), thickness, cv2.LINE_AA)
-    for i, (emotion, value) in enumerate(zip(EMOTIONS, np.clip(values, 0.0, 1.0))):
+    for i, (emotion, value) in enumerate(zip(EMOTIONS, np.clip(values, 0.0, 1.0), strict=True)):
         top = y0 + row * (i + 1) + 4
         cv2.putText(out, emotion, (x0 + 6, top + row - 10), font, 0.45 * scale, (255, 255, 255), thickness, cv2.LINE_AA)
         left = x0 + label_width

@@ -153,9 +153,9 @@ class EMIResult:
                                ("fused", self.fused_timeline)):  # fmt: skip
             if curve is None:
                 continue
-            for t, values in zip(curve.times, curve.values):
+            for t, values in zip(curve.times, curve.values, strict=True):
                 row = {"channel": channel, "time_s": round(float(t), 3)}
-                row.update({emotion: round(float(v), 4) for emotion, v in zip(EMOTIONS, values)})
+                row.update({emotion: round(float(v), 4) for emotion, v in zip(EMOTIONS, values, strict=True)})
                 rows.append(row)
         return rows
 

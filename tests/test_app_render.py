@@ -18,8 +18,8 @@ def make_result(*, audio: bool = True, visual: bool = True, kind: str = "heurist
     times = np.linspace(0.0, 2.0, 21)
     ramp = np.linspace(0.1, 0.9, 6)
     curve = Curve(times, np.tile(ramp, (len(times), 1)))
-    visual_values = dict(zip(EMOTIONS, ramp.round(4).tolist())) if visual else None
-    audio_values = dict(zip(EMOTIONS, (1 - ramp).round(4).tolist())) if audio else None
+    visual_values = dict(zip(EMOTIONS, ramp.round(4).tolist(), strict=True)) if visual else None
+    audio_values = dict(zip(EMOTIONS, (1 - ramp).round(4).tolist(), strict=True)) if audio else None
     fused = visual_values or audio_values
     units = ActionUnits(("AU06", "AU12"), times, np.column_stack([np.full(21, 0.2), np.full(21, np.nan)]))
     return EMIResult(
@@ -53,7 +53,7 @@ def test_radar_has_three_traces_in_challenge_order_on_a_fixed_scale():
     fig = estimate.radar_plot(data)
     assert [trace.name for trace in fig.data[1:]] == ["visual", "audio", "fused"]
     assert fig.data[0].showlegend is False and all(value is None for value in fig.data[0].r)  # axes holder
-    for trace, channel in zip(fig.data[1:], ("visual", "audio", "fused")):
+    for trace, channel in zip(fig.data[1:], ("visual", "audio", "fused"), strict=True):
         assert list(trace.theta) == [*EMOTIONS, EMOTIONS[0]]
         assert list(trace.r[:-1]) == [data[channel][e] for e in EMOTIONS]
         assert trace.r[-1] == trace.r[0]  # closed shape
@@ -154,7 +154,7 @@ def test_progress_reporter_names_the_stages():
 
 
 def test_pearson_bars_show_each_emotion_and_the_mean():
-    per_emotion = dict(zip(EMOTIONS, [0.1, 0.2, -0.3, 0.4, 0.5, 0.6]))
+    per_emotion = dict(zip(EMOTIONS, [0.1, 0.2, -0.3, 0.4, 0.5, 0.6], strict=True))
     fig = plots.pearson_figure(per_emotion, 0.25, "r")
     assert list(fig.data[0].x) == list(EMOTIONS)
     assert list(fig.data[0].y) == pytest.approx(list(per_emotion.values()))

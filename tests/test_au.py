@@ -51,7 +51,7 @@ def landmarks(media):
 
 
 def clip_mean(landmarks, name: str) -> dict[str, float]:
-    return dict(zip(AU_NAMES, np.nanmean(estimate_aus(landmarks(name)), axis=0)))
+    return dict(zip(AU_NAMES, np.nanmean(estimate_aus(landmarks(name)), axis=0), strict=True))
 
 
 def au_column(name: str) -> int:

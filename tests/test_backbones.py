@@ -20,7 +20,13 @@ from transformers import ResNetConfig, ResNetModel, Wav2Vec2Config, Wav2Vec2Mode
 from emi_core.errors import ModelError
 from emi_core.features.audio import load_wav2vec2
 from emi_core.features.backbones import looks_like_hub_id, sha256_files
-from emi_core.features.visual import IMAGENET_MEAN, IMAGENET_STD, dual_features, load_face_embedder, torchvision_resnet18
+from emi_core.features.visual import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    dual_features,
+    load_face_embedder,
+    torchvision_resnet18,
+)
 
 TINY_WAV2VEC2 = dict(
     hidden_size=32,
@@ -135,7 +141,13 @@ def torchvision_to_transformers(state: dict) -> dict:
                 name = prefix + "shortcut." + ("convolution" if parts[3] == "0" else "normalization") + "." + parts[4]
             else:
                 index = int(part[-1]) - 1
-                name = prefix + f"layer.{index}." + ("convolution" if part.startswith("conv") else "normalization") + "." + parts[3]
+                name = (
+                    prefix
+                    + f"layer.{index}."
+                    + ("convolution" if part.startswith("conv") else "normalization")
+                    + "."
+                    + parts[3]
+                )
         renamed[name] = value
     return renamed
 
@@ -148,7 +160,9 @@ def test_transformers_folder_matches_torchvision(resnet_pth, crops, tmp_path):
     model.load_state_dict(torchvision_to_transformers(state), strict=True)
     folder = tmp_path / "hf-resnet-18"
     model.save_pretrained(folder)
-    (folder / "preprocessor_config.json").write_text(json.dumps({"image_mean": list(IMAGENET_MEAN), "image_std": list(IMAGENET_STD)}))
+    (folder / "preprocessor_config.json").write_text(
+        json.dumps({"image_mean": list(IMAGENET_MEAN), "image_std": list(IMAGENET_STD)})
+    )
     embedder = load_face_embedder(str(folder))
     assert embedder.dim == 512 and embedder.description["backbone_format"] == "transformers"
     np.testing.assert_allclose(embedder(crops), reference_embeddings(state, crops), rtol=1e-4, atol=1e-4)
@@ -239,7 +253,9 @@ def hidden_states_by_hand(folder: Path, waveform: np.ndarray) -> tuple:
 @pytest.mark.parametrize("stable", [False, True])
 def test_every_layer_equals_the_full_model(tmp_path, stable):
     """Dropping the layers above the one asked for never changes it (post- and pre-norm models)."""
-    folder = save_tiny_wav2vec2(tmp_path / "w2v", do_stable_layer_norm=stable, feat_extract_norm="layer" if stable else "group")
+    folder = save_tiny_wav2vec2(
+        tmp_path / "w2v", do_stable_layer_norm=stable, feat_extract_norm="layer" if stable else "group"
+    )
     waveform = speech_like(1.3)
     expected = hidden_states_by_hand(folder, waveform)
     for layer in range(3):
@@ -268,7 +284,9 @@ def test_peak_normalisation_makes_the_level_irrelevant(tmp_path):
     for standardize in (True, False):
         extractor = load_wav2vec2(str(folder))
         extractor.standardize = standardize
-        np.testing.assert_allclose(extractor(waveform).features, extractor(0.05 * waveform).features, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            extractor(waveform).features, extractor(0.05 * waveform).features, rtol=1e-4, atol=1e-4
+        )
     assert extractor.prepare(waveform).max() <= 10 ** (-3 / 20) + 1e-6
 
 

@@ -46,7 +46,11 @@ def test_inspect_audio_only(media):
 
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
-    [("empty.mp4", b"", "empty"), ("junk.mp4", b"\x00\x01garbage" * 1000, "corrupt"), ("a.gif", b"GIF89a", "unsupported")],
+    [
+        ("empty.mp4", b"", "empty"),
+        ("junk.mp4", b"\x00\x01garbage" * 1000, "corrupt"),
+        ("a.gif", b"GIF89a", "unsupported"),
+    ],
 )
 def test_inspect_bad_files_exit_2_with_one_line(tmp_path, name, content, fragment):
     path = tmp_path / name
@@ -57,7 +61,9 @@ def test_inspect_bad_files_exit_2_with_one_line(tmp_path, name, content, fragmen
 def test_inspect_limits_from_the_command_line(media):
     proc = run_emi("inspect", media("obama_weekly_address_talk_neutral_12s.mp4"), "--max-duration", "4")
     assert_one_line_error(proc, "12.0 s long; the limit is 4 s")
-    proc = run_emi("inspect", media("obama_weekly_address_talk_neutral_12s.mp4"), "--max-duration", "4", "--truncate", "--fps", "2")
+    proc = run_emi(
+        "inspect", media("obama_weekly_address_talk_neutral_12s.mp4"), "--max-duration", "4", "--truncate", "--fps", "2"
+    )
     report = json.loads(proc.stdout)
     assert report["frames_sampled"] == 8
     assert any("cut to the first 4 s" in w for w in report["warnings"])

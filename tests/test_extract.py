@@ -146,7 +146,9 @@ def test_workers_write_the_same_features(dataset, backbones, tmp_path):
 
 def test_extractors_rebuilt_from_their_specs(backbones, tmp_path):
     """A recorded spec brings back the same extractor; a copy of the weights elsewhere keeps the recorded name."""
-    made = Extractors.from_options(visual_backbone=str(backbones["visual"]), audio_backbone=str(backbones["audio"]), fps=FPS)
+    made = Extractors.from_options(
+        visual_backbone=str(backbones["visual"]), audio_backbone=str(backbones["audio"]), fps=FPS
+    )
     copy = tmp_path / "elsewhere.pth"
     shutil.copy(backbones["visual"], copy)
     rebuilt = Extractors.from_specs(made.specs, backbones={"visual": str(copy)})
@@ -228,7 +230,9 @@ def test_serving_a_checkpoint_uses_the_recorded_backbones(backbones, media, tmp_
     track = track_faces(iter_frames(open_media(clip), FPS), crop_size=112)
     faces = FaceInput(track.crops_array(), track.times[track.found], track.found,
                       ActionUnits(AU_NAMES, track.times, estimate_aus(track.landmarks_array())))
-    served = backend.extractors.by_channel["visual"].from_faces(faces.crops, faces.action_units.values[faces.found], faces.times)
+    served = backend.extractors.by_channel["visual"].from_faces(
+        faces.crops, faces.action_units.values[faces.found], faces.times
+    )
     extracted = dict(made.extract(clip, channels=["visual"]))["visual"]
     np.testing.assert_allclose(served[0], extracted[0], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(served[1], extracted[1])

@@ -83,7 +83,9 @@ def test_browser_style_webm_without_duration(media, tmp_path):
         load_clip(path, fps=10, limits=MediaLimits(max_duration_s=1))
 
 
-@pytest.mark.parametrize(("suffix", "options"), [(".mp3", ()), (".m4a", ("-c:a", "aac")), (".ogg", ("-c:a", "libvorbis"))])
+@pytest.mark.parametrize(
+    ("suffix", "options"), [(".mp3", ()), (".m4a", ("-c:a", "aac")), (".ogg", ("-c:a", "libvorbis"))]
+)
 def test_audio_formats(media, tmp_path, suffix, options):
     path = convert(media("cremad_1002_sad_f.wav"), tmp_path / f"voice{suffix}", *options)
     clip = load_clip(path)
@@ -134,7 +136,11 @@ def test_too_large_is_rejected(media):
     ("name", "content", "message"),
     [
         ("empty.mp4", b"", "the file is empty"),
-        ("random.mp4", bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8)), "corrupt or undecodable"),
+        (
+            "random.mp4",
+            bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8)),
+            "corrupt or undecodable",
+        ),
         ("notes.txt", b"hello", "unsupported format '.txt'"),
         ("noext", b"hello", "unsupported format 'no extension'"),
     ],

@@ -130,7 +130,9 @@ def test_training_learns_what_the_features_see(trained):
 
 def test_evaluate_and_predict_split(trained, challenge):
     run, val = trained["run"], challenge / "val.csv"
-    code, out, err = emi("evaluate", "--model", run, "--cache", challenge / "cache", "--split", val, "--json", "--device", "cpu")
+    code, out, err = emi(
+        "evaluate", "--model", run, "--cache", challenge / "cache", "--split", val, "--json", "--device", "cpu"
+    )
     assert code == 0, err
     fused_r = json.loads(out)["pearson"]["fused"]["mean"]
 
@@ -155,7 +157,9 @@ def test_evaluate_and_predict_split(trained, challenge):
     cached_rows = dict(line.split(",", 1) for line in submission.read_text().splitlines()[1:])
     for line in fresh.read_text().splitlines()[1:]:
         video_id, values = line.split(",", 1)
-        np.testing.assert_allclose(np.array(values.split(","), float), np.array(cached_rows[video_id].split(","), float), atol=1e-4)
+        np.testing.assert_allclose(
+            np.array(values.split(","), float), np.array(cached_rows[video_id].split(","), float), atol=1e-4
+        )
 
 
 def test_a_video_without_prediction_blocks_the_submission(trained, challenge):

@@ -11,8 +11,8 @@ import pytest
 
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import MediaError
-from emi_core.pipeline import EMIPipeline
 from emi_core.models.prior import PRIOR_NAME
+from emi_core.pipeline import EMIPipeline
 from tests.media_tools import convert
 
 
@@ -77,7 +77,11 @@ def test_happy_versus_sad_faces(analyse, happy, sad):
 
 def test_values_move_with_the_evidence(analyse):
     """Not saturated, not constant: intensities differ between clips and emotions."""
-    names = ["pexels_wolfganglanger_happy_laughing_silent.mp4", "mead_m030_sad_silent.mp4", "grid_s1_bbaf2n_talk_neutral_m.mp4"]
+    names = [
+        "pexels_wolfganglanger_happy_laughing_silent.mp4",
+        "mead_m030_sad_silent.mp4",
+        "grid_s1_bbaf2n_talk_neutral_m.mp4",
+    ]
     table = np.array([[analyse(n).visual[e] for e in EMOTIONS] for n in names])
     assert table.max() < 0.98 and table.min() > 0.0
     assert table.std(axis=0).min() > 0.005  # every emotion varies across clips
@@ -125,7 +129,17 @@ def test_two_faces_warns(analyse):
 
 def test_json_schema(analyse):
     data = json.loads(analyse("grid_s1_bbaf2n_talk_neutral_m.mp4").to_json())
-    assert set(data) == {"source", "model", "visual", "audio", "fused", "quality", "warnings", "timeline", "action_units"}
+    assert set(data) == {
+        "source",
+        "model",
+        "visual",
+        "audio",
+        "fused",
+        "quality",
+        "warnings",
+        "timeline",
+        "action_units",
+    }
     assert data["model"]["name"] == PRIOR_NAME and data["model"]["kind"] == "heuristic"
     assert set(data["quality"]) >= {"face_ratio", "max_faces", "audio_duration_s", "speech_ratio", "duration_s"}
     assert set(data["timeline"]) == {"visual", "audio", "fused"}
@@ -139,7 +153,9 @@ def test_json_schema(analyse):
         assert isinstance(value, float) and math.isfinite(value)
 
 
-@pytest.mark.parametrize(("source", "seconds"), [("cremad_1001_talk_happy_m.mp4", "0.15"), ("cremad_1002_sad_f.wav", "0.1")])
+@pytest.mark.parametrize(
+    ("source", "seconds"), [("cremad_1001_talk_happy_m.mp4", "0.15"), ("cremad_1002_sad_f.wav", "0.1")]
+)
 def test_very_short_clips_still_give_results(pipeline, media, tmp_path, source, seconds):
     """Shorter than the smoothing and audio windows: no crash, values in [0, 1]."""
     short = convert(media(source), tmp_path / f"short{Path(source).suffix}", "-t", seconds)

@@ -272,7 +272,9 @@ def test_weighted_fusion_is_fitted_on_validation(data, tmp_path):
     assert main(train_args(data, out, "--epochs", "2", "--fusion", "weighted")) == 0
     fusion = EMIModel.from_pretrained(out).fusion
     assert fusion["method"] == "weighted"
-    assert all(0 <= v <= 1 and v + a == pytest.approx(1) for v, a in zip(fusion["visual"], fusion["audio"]))
+    assert all(
+        0 <= v <= 1 and v + a == pytest.approx(1) for v, a in zip(fusion["visual"], fusion["audio"], strict=True)
+    )
 
 
 def test_fit_fusion_weights_prefers_the_informative_channel():

@@ -16,7 +16,16 @@ from emi_core import __version__
 from emi_core.errors import EMIError
 from emi_core.native_logs import quiet_native_stderr
 
-COMMAND_MODULES: tuple[str, ...] = ("inspect", "predict", "score", "leaderboard", "extract", "train", "evaluate", "predict_split")
+COMMAND_MODULES: tuple[str, ...] = (
+    "inspect",
+    "predict",
+    "score",
+    "leaderboard",
+    "extract",
+    "train",
+    "evaluate",
+    "predict_split",
+)
 """Modules of :mod:`emi_core.cli` that register a sub-command, in help order."""
 
 EXIT_USER_ERROR = 2

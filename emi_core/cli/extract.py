@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "extract",
         help="extract visual (ResNet18 + AUs) and audio (Wav2Vec2) features of a split into a cache",
         description=(
-            "Write one features file per video and extractor into --cache ({cache}/{extractor}-{config hash}/{id}.npz). "
+            "Write one features file per video and extractor into --cache "
+            "({cache}/{extractor}-{config hash}/{id}.npz). "
             "Videos already extracted are skipped, so an interrupted run resumes; a video that fails is listed "
             "in {cache}/failures.csv and the others go on (exit code 2 if any failed)."
         ),
@@ -29,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", required=True, action="append", metavar="CSV",
                         help="split CSV with a Filename column (repeat for several splits)")
     parser.add_argument("--cache", required=True, help="feature cache folder")
-    parser.add_argument("--channels", default=",".join(CHANNELS), help="comma-separated channels (default: %(default)s)")
+    parser.add_argument(
+        "--channels", default=",".join(CHANNELS), help="comma-separated channels (default: %(default)s)"
+    )
     parser.add_argument("--visual-backbone", metavar="PATH_OR_HUB_ID",
                         help="ResNet18: a torchvision .pth state dict, a timm / Hugging Face folder or Hub id, "
                              "or 'random' (tests only); required for the visual channel")
@@ -40,7 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--audio-layer", type=int, default=None, metavar="N",
                         help="hidden-state layer, 0 to the number of layers (default: the last)")
-    parser.add_argument("--fps", type=float, default=30.0, help="frames per second analysed (default: %(default)s, the paper's)")
+    parser.add_argument(
+        "--fps", type=float, default=30.0, help="frames per second analysed (default: %(default)s, the paper's)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (default: %(default)s)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

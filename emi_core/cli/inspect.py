@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``inspect`` command."""
     parser = subparsers.add_parser("inspect", help="report streams, face coverage and audio of a clip (JSON)")
     parser.add_argument("clip", help="video or audio file")
-    parser.add_argument("--fps", type=float, default=DEFAULT_INSPECT_FPS, help="frames per second to sample (default: %(default)s)")
+    parser.add_argument(
+        "--fps", type=float, default=DEFAULT_INSPECT_FPS, help="frames per second to sample (default: %(default)s)"
+    )
     add_media_options(parser)
     parser.set_defaults(func=run)
 

@@ -15,14 +15,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``predict`` command."""
     parser = subparsers.add_parser("predict", help="estimate mimicry intensities of clips or a folder of clips")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="video/audio files or folders of them")
-    parser.add_argument("--model", default=None,
-                        help="'default' (offline EMI prior), a checkpoint folder or a hub id (default: $EMI_MODEL or 'default')")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="'default' (offline EMI prior), a checkpoint folder or a hub id (default: $EMI_MODEL or 'default')",
+    )
     parser.add_argument("--fps", type=float, default=None, help="frames per second to analyse (default: the model's)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON (an array for several clips)")
     parser.add_argument("--csv", metavar="OUT.csv", help="write a challenge-format CSV (Filename = file stem)")
     parser.add_argument("--timeline-dir", metavar="DIR", help="write one timeline CSV per clip into DIR")
-    parser.add_argument("--annotate", metavar="DIR",
-                        help="write <stem>.annotated.mp4 per video into DIR: the clip with its fused intensities drawn on it")
+    parser.add_argument(
+        "--annotate",
+        metavar="DIR",
+        help="write <stem>.annotated.mp4 per video into DIR: the clip with its fused intensities drawn on it",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_media_options(parser)
     parser.set_defaults(func=run)

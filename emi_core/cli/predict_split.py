@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "written: the predicted rows go to {stem}.incomplete.csv, the others to {stem}.missing.csv, exit code 2."
         ),
     )
-    parser.add_argument("--model", required=True, help="checkpoint folder or Hugging Face Hub id (written by emi train)")
+    parser.add_argument(
+        "--model", required=True, help="checkpoint folder or Hugging Face Hub id (written by emi train)"
+    )
     parser.add_argument("--videos", required=True, help="folder of videos named {Filename}.mp4 (other extensions too)")
     parser.add_argument("--ids", required=True, metavar="CSV", help="CSV with a Filename column: the videos to predict")
     parser.add_argument("--out", required=True, metavar="OUT.csv", help="submission CSV to write")
@@ -59,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     if result.untrained:
-        print("warning: this checkpoint's backbones have random weights: its outputs are not predictions", file=sys.stderr)
+        print(
+            "warning: this checkpoint's backbones have random weights: its outputs are not predictions", file=sys.stderr
+        )
     if result.complete:
         print(f"wrote {result.written}: {len(result.ids)} rows")
         return 0

@@ -197,7 +197,9 @@ def load_wav2vec2(
     if is_random(source):
         if architecture is None:
             config = _random_architecture(source)
-            architecture = {k: v for k, v in config.to_dict().items() if k not in _ARCHITECTURE_SKIP and not k.startswith("_")}
+            architecture = {
+                k: v for k, v in config.to_dict().items() if k not in _ARCHITECTURE_SKIP and not k.startswith("_")
+            }
         config = Wav2Vec2Config(**architecture)
         with seeded(), quiet_transformers():
             model = Wav2Vec2Model(config)
@@ -252,6 +254,6 @@ def _keep_layers(model: nn.Module, layer: int) -> nn.Module:
 
 def _receptive_field(kernels, strides) -> int:
     field = 1
-    for kernel, stride in zip(reversed(list(kernels)), reversed(list(strides))):
+    for kernel, stride in zip(reversed(list(kernels)), reversed(list(strides)), strict=True):
         field = (field - 1) * stride + kernel
     return field

@@ -219,7 +219,9 @@ def load_pretrained(model_class: Any, folder: Path, what: str) -> nn.Module:
     missing = sorted(k for k in info.get("missing_keys", ()) if not k.endswith("masked_spec_embed"))
     if missing:
         shown = ", ".join(missing[:3]) + ("…" if len(missing) > 3 else "")
-        raise ModelError(f"{what}: the weights lack {len(missing)} of the model's tensors ({shown}), which would be random")
+        raise ModelError(
+            f"{what}: the weights lack {len(missing)} of the model's tensors ({shown}), which would be random"
+        )
     return model.eval()
 
 

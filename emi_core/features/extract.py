@@ -156,7 +156,9 @@ class AudioExtractor:
     @property
     def spec(self) -> ExtractorSpec:
         """What these features are: backbone, weights, layer, input normalisation, chunking, code version."""
-        return ExtractorSpec(AUDIO_EXTRACTOR, {**self.wav2vec2.description, "code_version": CODE_VERSION}, self.wav2vec2.dim)
+        return ExtractorSpec(
+            AUDIO_EXTRACTOR, {**self.wav2vec2.description, "code_version": CODE_VERSION}, self.wav2vec2.dim
+        )
 
     @property
     def random(self) -> bool:
@@ -234,7 +236,9 @@ class Extractors:
         """Extractors for new features (``emi extract``); :class:`ModelError` when a backbone is unusable."""
         unknown = set(channels) - set(CHANNELS)
         if unknown or not channels:
-            raise EMIError(f"--channels must be a comma-separated subset of {','.join(CHANNELS)}, got {','.join(channels)}")
+            raise EMIError(
+                f"--channels must be a comma-separated subset of {','.join(CHANNELS)}, got {','.join(channels)}"
+            )
         if fps <= 0:
             raise EMIError(f"--fps must be positive, got {fps:g}")
         by_channel: dict[str, ChannelExtractor] = {}
@@ -277,7 +281,9 @@ class Extractors:
                 ) from None
             rebuilt = by_channel[channel].spec
             if rebuilt != spec:
-                differs = sorted(k for k in spec.config.keys() | rebuilt.config.keys() if spec.config.get(k) != rebuilt.config.get(k))
+                differs = sorted(
+                    k for k in spec.config.keys() | rebuilt.config.keys() if spec.config.get(k) != rebuilt.config.get(k)
+                )
                 raise ModelError(
                     f"{channel} features {spec.key} cannot be recomputed by this version of emi "
                     f"(their config differs in {', '.join(differs) or 'dim'})"
@@ -473,7 +479,13 @@ def _available_cores() -> int:
 def _bar(total: int, progress: bool | None):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="extracting", unit="video", file=sys.stderr, disable=None if progress is None else not progress)
+    return tqdm(
+        total=total,
+        desc="extracting",
+        unit="video",
+        file=sys.stderr,
+        disable=None if progress is None else not progress,
+    )
 
 
 # -- failures.csv ---------------------------------------------------------------------------------

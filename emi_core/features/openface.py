@@ -54,7 +54,7 @@ def read_openface_csv(path: str | Path, min_confidence: float = 0.5) -> tuple[np
         raise OpenFaceError(f"{path.name}: no AU intensity columns (AUxx_r); run OpenFace with -aus")
     wanted = required + [c for c in ("confidence", "face_id") if c in columns] + list(present.values())
     values = _numeric(path, rows, [columns[c] for c in wanted])
-    table = dict(zip(wanted, values.T))
+    table = dict(zip(wanted, values.T, strict=True))
 
     usable = table["success"] > 0
     if "confidence" in table:

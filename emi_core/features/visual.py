@@ -306,5 +306,7 @@ def _torchvision_from_state_dict(state: dict[str, torch.Tensor], source: str) ->
     try:
         network.load_state_dict(cleaned, strict=True)
     except RuntimeError as err:
-        raise ModelError(f"{OPTION} {source}: weights do not fit ResNet18 ({str(err).splitlines()[-1].strip()[:160]})") from None
+        raise ModelError(
+            f"{OPTION} {source}: weights do not fit ResNet18 ({str(err).splitlines()[-1].strip()[:160]})"
+        ) from None
     return network

@@ -1,1 +1,1 @@
-"""Models: the offline EMI prior, expression and the paper's temporal regressors (``paper``), and their serving interface."""
+"""Models: the offline EMI prior, expression, the paper's regressors (``paper``) and their serving interface."""

@@ -124,7 +124,7 @@ class TemporalRegressor(nn.Module):
             if length == 0:
                 raise ValueError(f"sequence {index} is empty; leave empty channels out")
             bounds = np.linspace(0, length, math.ceil(length / self.config.max_len) + 1).round().astype(int)
-            windows.extend((index, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]))
+            windows.extend((index, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
         windows.sort(key=lambda w: w[2] - w[1], reverse=True)
         outputs = [np.empty((len(seq), len(EMOTIONS)), dtype=np.float64) for seq in sequences]
         device = next(self.parameters()).device
@@ -151,7 +151,7 @@ def pad_sequences(
     dim = np.asarray(sequences[0]).shape[1]
     x = np.zeros((len(sequences), max(lengths), dim), dtype=np.float32)
     mask = np.zeros((len(sequences), max(lengths)), dtype=bool)
-    for row, (seq, length) in enumerate(zip(sequences, lengths)):
+    for row, (seq, length) in enumerate(zip(sequences, lengths, strict=True)):
         x[row, :length] = seq
         mask[row, :length] = True
     return torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device)

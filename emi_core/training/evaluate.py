@@ -42,12 +42,16 @@ class Evaluation:
     def table(self) -> str:
         """Plain-text table: rows Visual / Audio / Fused, columns the six emotions, Mean and N."""
         widths = [max(len(e), 7) for e in (*EMOTIONS, "Mean")]
-        header = f"{'Pearson r':<10}" + "".join(f"  {e:>{w}}" for e, w in zip((*EMOTIONS, "Mean"), widths)) + "      N"
+        header = (
+            f"{'Pearson r':<10}"
+            + "".join(f"  {e:>{w}}" for e, w in zip((*EMOTIONS, "Mean"), widths, strict=True))
+            + "      N"
+        )
         lines = [header]
         for row in ROWS:
             if row in self.pearson:
                 values = [self.pearson[row][e] for e in (*EMOTIONS, "mean")]
-                cells = "".join(f"  {v:>{w}.4f}" for v, w in zip(values, widths))
+                cells = "".join(f"  {v:>{w}.4f}" for v, w in zip(values, widths, strict=True))
                 lines.append(f"{row.capitalize():<10}{cells}  {self.videos[row]:>5}")
         return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
 

@@ -23,6 +23,7 @@ on speech is expected now and then; use the score as evidence, not as a decision
 from __future__ import annotations
 
 import numpy as np
+
 from emi_core.features.voice.activity import energy_peaks
 from emi_core.features.voice.framing import HOP_S
 from emi_core.features.voice.runs import runs
@@ -57,7 +58,7 @@ def laughter(
     intervals = np.diff(peaks) * HOP_S
     in_rhythm = (intervals >= MIN_INTERVAL_S) & (intervals <= MAX_INTERVAL_S)
     reference = _reference_pitch(semitones, voiced, speech)
-    for first, last in zip(*runs(in_rhythm)):  # intervals first..last-1 join bursts first..last
+    for first, last in zip(*runs(in_rhythm), strict=True):  # intervals first..last-1 join bursts first..last
         if last - first + 1 < MIN_TRAIN_BURSTS:
             continue
         train = peaks[first : last + 1]

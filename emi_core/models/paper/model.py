@@ -60,7 +60,7 @@ class ChannelEMIModel(TemporalRegressor):
         """Clip intensities ``(N, 6)`` in [0, 1]; a ``None`` or empty sequence gives a NaN row."""
         present = [i for i, seq in enumerate(sequences) if seq is not None and len(seq) > 0]
         out = np.full((len(sequences), len(EMOTIONS)), np.nan)
-        for i, frames in zip(present, self.predict_frames([sequences[i] for i in present], batch_size)):
+        for i, frames in zip(present, self.predict_frames([sequences[i] for i in present], batch_size), strict=True):
             out[i] = sigmoid(frames.mean(axis=0))
         return out
 

@@ -107,7 +107,7 @@ def _summary(config: dict) -> str:
             f"windows of ≤ {model['max_len']} frames |"
         )
     if fusion.get("method") == "weighted":
-        weights = ", ".join(f"{e} {w:.2f}" for e, w in zip(EMOTIONS, fusion["visual"]))
+        weights = ", ".join(f"{e} {w:.2f}" for e, w in zip(EMOTIONS, fusion["visual"], strict=True))
         lines += [
             "",
             f"Late fusion: per-emotion weighted average fitted on the validation split (visual weight: {weights}).",

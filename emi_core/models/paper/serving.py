@@ -81,7 +81,10 @@ class PaperBackend(EMIBackend):
         return cls(model, extractors, model_info(name, model, extractors))
 
     def predict_visual(self, faces: FaceInput) -> ChannelOutput | None:
-        """ResNet18 ⊕ AUs of the frames with a face → the visual regressor (``None`` if the model has no visual channel)."""
+        """ResNet18 ⊕ AUs of the frames with a face → the visual regressor.
+
+        ``None`` if the model has no visual channel.
+        """
         extractor = self.extractors.by_channel.get("visual")
         if extractor is None:
             return None
@@ -116,7 +119,8 @@ def model_info(name: str, model: EMIModel, extractors: Extractors) -> ModelInfo:
     mean = (validation.get(row) or {}).get("mean")
     local = Path(name).expanduser().is_dir()
     backbones = "; ".join(
-        f"{channel}: {spec.config.get('backbone')}" + (f" layer {spec.config['layer']}" if "layer" in spec.config else "")
+        f"{channel}: {spec.config.get('backbone')}"
+        + (f" layer {spec.config['layer']}" if "layer" in spec.config else "")
         for channel, spec in model.features.items()
     )
     untrained = extractors.random
@@ -125,11 +129,14 @@ def model_info(name: str, model: EMIModel, extractors: Extractors) -> ModelInfo:
         name=info.get("name") or Path(name).name,
         version=sha256_module(model)[:12],
         kind="untrained" if untrained else "trained",
-        weights_licence=info.get("license_name") or info.get("license") or "not stated: the terms of its training data apply",
+        weights_licence=info.get("license_name")
+        or info.get("license")
+        or "not stated: the terms of its training data apply",
         source=str(Path(name).expanduser().resolve()) if local else f"hf-hub:{name}",
         validation_mean_pearson=None if mean is None else float(mean),
         description=(
-            f"{PAPER}: TCN + Transformer per channel ({', '.join(model.channels)}), late fusion. Backbones: {backbones}."
+            f"{PAPER}: TCN + Transformer per channel ({', '.join(model.channels)}), late fusion. "
+            f"Backbones: {backbones}."
             + (" Backbone weights are RANDOM: the outputs are not predictions." if untrained else "")
         ),
     )
@@ -199,7 +206,7 @@ def predict_split(
     failed = {f.id: f.error for f in extraction.failures}
     missing = {
         video_id: failed.get(video_id, "no face and no audible audio: nothing to predict from")
-        for video_id, row in zip(ids, values)
+        for video_id, row in zip(ids, values, strict=True)
         if not np.isfinite(row).all()
     }
     keep = [row for row, video_id in enumerate(ids) if video_id not in missing]
