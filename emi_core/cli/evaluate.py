@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from emi_core.device import DEVICES, resolve_device
 from emi_core.features.cache import FeatureCache
-from emi_core.training.device import DEVICES, resolve_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

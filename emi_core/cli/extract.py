@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from emi_core.cli.media_options import add_media_options, limits_from_args
+from emi_core.device import DEVICES, resolve_device
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
 from emi_core.features.cache import CHANNELS
-from emi_core.training.device import DEVICES, resolve_device
 
 SHOWN = 10
 """Failures printed on the terminal (all are in failures.csv)."""

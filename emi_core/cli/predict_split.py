@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from emi_core.cli.media_options import add_media_options, limits_from_args
-from emi_core.training.device import DEVICES, resolve_device
+from emi_core.device import DEVICES, resolve_device
 
 SHOWN = 10
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from emi_core.device import DEVICES, resolve_device
 from emi_core.errors import EMIError
 from emi_core.features.cache import CHANNELS, FeatureCache
 from emi_core.models.temporal_config import TemporalConfig
 from emi_core.training.config import FUSIONS, LOSSES, TrainConfig
-from emi_core.training.device import DEVICES, resolve_device
 
 DEFAULTS = TrainConfig()
 MODEL_OPTIONS = ("max_len", "d_model", "layers", "heads", "ff_dim", "dropout")

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from emi_core.dataset import VideoFolder, read_ids
+from emi_core.device import resolve_device
 from emi_core.emotions import FILENAME_COLUMN
 from emi_core.features.backbones import RANDOM, sha256_module
 from emi_core.features.cache import FeatureCache
@@ -37,7 +38,6 @@ from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceI
 from emi_core.models.paper.model import EMIModel
 from emi_core.result import ModelInfo
 from emi_core.scoring import write_submission
-from emi_core.training.device import resolve_device
 
 BACKBONES_FOLDER = "backbones"
 """Folder of a checkpoint searched for backbones recorded as local paths that do not exist."""
