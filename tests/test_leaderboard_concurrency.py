@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emi_core.atomic import TEMP_SUFFIX
 from emi_core.leaderboard import Leaderboard
 from emi_core.scoring import write_submission
 
@@ -96,7 +97,7 @@ def test_parallel_submissions_lose_nothing(tmp_path):
     assert len(rows) == PROCESSES * FILES_EACH
     assert {team: sum(row[0] == team for row in rows) for team in teams} == dict.fromkeys(teams, FILES_EACH)
     assert all(status == "scored" and (tmp_path / "store" / stored).is_file() for _, status, stored in rows)
-    assert not list((tmp_path / "store" / "files").glob("*.part"))
+    assert not list((tmp_path / "store" / "files").glob("*" + TEMP_SUFFIX))
     assert len(Leaderboard(tmp_path / "store").ranking("val")) == PROCESSES
 
 

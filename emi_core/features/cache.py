@@ -20,9 +20,9 @@ Layout::
   and within the float16 range (|x| ≤ 65504). ``times`` stay float32 seconds.
 * A ``T == 0`` sequence is allowed: it records that a video was processed and had no usable frames
   (e.g. no face anywhere), so a resumed extraction does not redo it.
-* Every file is written to a temporary name in the same folder and moved into place with
-  :func:`os.replace`, so an interrupted extraction never leaves a half-written file (a stray
-  ``.*.tmp`` file may remain; it is ignored and overwritten by the next write).
+* Every file is written with :func:`emi_core.atomic.atomic_path` (a temporary name in the same
+  folder, moved into place with :func:`os.replace`), so an interrupted extraction never leaves a
+  half-written file (a stray ``.*.tmp`` file may remain; it is ignored and overwritten by the next write).
 * Extractor names start with their channel: ``visual-...`` or ``audio-...``. The paper's two are
   :data:`VISUAL_EXTRACTOR` and :data:`AUDIO_EXTRACTOR`.
 """
@@ -31,11 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from emi_core import __version__
+from emi_core.atomic import atomic_path
 from emi_core.errors import EMIError
 
 FORMAT_VERSION = 1
@@ -122,21 +119,6 @@ def canonical_json(value: Any) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise ValueError(f"extractor config is not plain JSON: {err}") from None
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success move it onto ``path`` with :func:`os.replace`.
-
-    On an exception the temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class FeatureStore:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from emi_core.atomic import atomic_path
 from emi_core.errors import EMIError, ModelError
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
@@ -49,7 +50,6 @@ from emi_core.features.cache import (
     ExtractorSpec,
     FeatureCache,
     FeatureStore,
-    atomic_path,
 )
 from emi_core.features.visual import DEFAULT_INPUT_SIZE, FaceEmbedder, dual_features, load_face_embedder
 from emi_core.media import MediaLimits, MediaSource, is_silent, iter_frames, open_media, read_audio, sampling_rate

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emi_core.atomic import write_bytes_atomic
 from emi_core.leaderboard import db
 from emi_core.leaderboard.bootstrap import bootstrap_means, confidence_interval, paired_p_value
 from emi_core.leaderboard.config import check_split, default_daily_limit, default_store_dir, ground_truth_from_env
@@ -218,16 +218,7 @@ class Leaderboard:
         relative = f"{FILES_FOLDER}/{sha256}.csv"
         target = self.store_dir / relative
         if not target.exists():
-            handle, temporary = tempfile.mkstemp(dir=self.files_dir, suffix=".part")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(raw)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_bytes_atomic(target, raw, durable=True)
         return relative
 
 

@@ -39,9 +39,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from emi_core import __version__
+from emi_core.atomic import atomic_path
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import EMIError
-from emi_core.features.cache import CHANNELS, FeatureCache, FeatureStore, atomic_path
+from emi_core.features.cache import CHANNELS, FeatureCache, FeatureStore
 from emi_core.models.paper import EMIModel, channel_config, mean_fusion
 from emi_core.models.paper.model import predict_store
 from emi_core.models.temporal_config import TemporalConfig

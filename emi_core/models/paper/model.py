@@ -33,9 +33,10 @@ from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from safetensors import SafetensorError
 from torch import nn
 
+from emi_core.atomic import atomic_path
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import ModelError
-from emi_core.features.cache import CHANNELS, ExtractorSpec, FeatureCache, FeatureStore, atomic_path
+from emi_core.features.cache import CHANNELS, ExtractorSpec, FeatureCache, FeatureStore
 from emi_core.fusion import FusionWeights, fuse, fuse_curves
 from emi_core.models.temporal import TemporalConfig, TemporalRegressor, sigmoid
 from emi_core.result import Curve
