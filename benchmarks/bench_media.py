@@ -1,10 +1,10 @@
-"""Seconds of decoding and of face tracking per second of video, on the shared talking clips.
+"""Seconds of decoding and of face tracking per second of video, on the shipped talking clips.
 
 Usage:
     python benchmarks/bench_media.py [--fps 10] [--repeat 3] [--media DIR] [CLIP ...]
 
-CLIP names files in the media folder (default: the talking clips of ../shared/media, or
-$EMI_TEST_MEDIA). Every figure is seconds of compute per second of video at ``--fps`` frames per
+CLIP names files in the media folder (default: the talking clips shipped in tests/data/media).
+Every figure is seconds of compute per second of video at ``--fps`` frames per
 second sampled (lower is better), the best of ``--repeat`` runs:
 
 * ``decode``: :func:`emi_core.media.iter_frames` alone (the lower bound of the whole pipeline);
@@ -33,7 +33,7 @@ import numpy as np
 from emi_core.faces import FaceTracker, track_faces
 from emi_core.media import iter_frames, open_media
 
-DEFAULT_MEDIA = Path(os.environ.get("EMI_TEST_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
+DEFAULT_MEDIA = Path(__file__).resolve().parents[1] / "tests" / "data" / "media"
 DEFAULT_CLIPS = (
     "cremad_1001_talk_angry_m.mp4",
     "cremad_1001_talk_neutral_m.mp4",

@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/bench_pipeline.py [--repeat 3] [--media DIR] [CLIP ...]
 
-For each clip (default: the shared talking clips) at the model's analysis rate (10 fps), the best of
+For each clip (default: the shipped talking clips) at the model's analysis rate (10 fps), the best of
 ``--repeat`` runs, in seconds of compute per second of video:
 
 * ``pipeline``: ``EMIPipeline(path)`` end to end (decode, face tracking, AUs, expression CNN, voice,

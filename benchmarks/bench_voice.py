@@ -1,6 +1,6 @@
 """Voice features: seconds of compute per second of audio, next to a lower bound.
 
-For each shared clip with an audio track (decoded once, outside the timing), times
+For each shipped test clip with an audio track (decoded once, outside the timing), times
 ``analyse_voice`` + the pipeline's summaries (1 s windows, 0.5 s hop, and the whole clip), best of
 ``--repeats`` runs. The lower bound is the least any frame-level spectral analysis must do: slicing
 the audio into the same 40 ms / 10 ms frames and one real FFT of all of them.
@@ -21,7 +21,7 @@ from emi_core.features.voice import analyse_voice, summarise, windows
 from emi_core.features.voice.framing import frame_audio
 from emi_core.media import AUDIO_SAMPLE_RATE, SUPPORTED_EXTENSIONS, load_clip
 
-DEFAULT_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+DEFAULT_MEDIA = Path(__file__).resolve().parents[1] / "tests" / "data" / "media"
 
 
 def features(audio: np.ndarray) -> None:

@@ -74,7 +74,7 @@ def test_two_clips_at_once_both_succeed(client, media):
 
 
 def test_estimate_a_silent_clip_uses_the_face_only(client, media):
-    result = client.predict(handle_file(str(media("mead_m030_happy_silent.mp4"))), api_name="/estimate")
+    result = client.predict(handle_file(str(media("cremad_1001_talk_happy_no_audio.mp4"))), api_name="/estimate")
     assert result["audio"] is None and result["timeline"]["audio"] is None
     assert result["fused"] == result["visual"]
     assert any("no audio" in warning for warning in result["warnings"])

@@ -88,6 +88,14 @@ def test_smiles_read_as_au12_and_au6(landmarks):
         assert happy_low["AU06"] > means[name]["AU06"] + 0.2, (name, means[name]["AU06"], happy_low)
 
 
+def test_same_speaker_smile_reads_as_au12_and_au6(landmarks):
+    """Shipped clips: CREMA-D actor 1001's happy take against his neutral and angry takes of one sentence."""
+    happy, neutral, angry = (clip_mean(landmarks, f"cremad_1001_talk_{e}_m.mp4") for e in ("happy", "neutral", "angry"))
+    for other in (neutral, angry):
+        assert happy["AU12"] > other["AU12"] + 0.25
+        assert happy["AU06"] > other["AU06"] + 0.25
+
+
 def test_surprise_reads_as_raised_brows_lids_and_jaw(landmarks):
     surprised = clip_mean(landmarks, SURPRISED)
     for name in NEUTRAL_TALK:

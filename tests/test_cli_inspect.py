@@ -24,7 +24,7 @@ def test_inspect_talking_clip(media):
 
 
 def test_inspect_silent_and_no_face_clips(media):
-    silent = json.loads(run_emi("inspect", media("mead_m030_sad_silent.mp4"), "--fps", "5").stdout)
+    silent = json.loads(run_emi("inspect", media("cremad_1001_talk_happy_no_audio.mp4"), "--fps", "5").stdout)
     assert silent["has_audio"] is False and silent["audio_duration_s"] is None
     assert any("no audio track" in w for w in silent["warnings"])
     noface = json.loads(run_emi("inspect", media("synthetic_noface.mp4"), "--fps", "5").stdout)

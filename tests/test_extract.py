@@ -25,7 +25,7 @@ CLIPS = {
     "00001": "cremad_1001_talk_happy_m.mp4",  # face + speech
     "00002": "synthetic_noface.mp4",  # no face, a tone
     "00003": "cremad_1002_sad_f.wav",  # audio only
-    "00004": "pexels_wolfganglanger_happy_laughing_silent.mp4",  # face, digitally silent audio track
+    "00004": "grid_s1_bbaf2n_silent_track.mp4",  # face, digitally silent audio track
 }
 CORRUPT, ABSENT = "00005", "00006"
 

@@ -36,7 +36,7 @@ def test_native_rate_is_used_and_capped(media):
 
 
 def test_silent_clip_has_no_audio_and_a_warning(media):
-    clip = load_clip(media("mead_m030_happy_silent.mp4"), fps=5)
+    clip = load_clip(media("cremad_1001_talk_happy_no_audio.mp4"), fps=10)
     assert clip.audio is None
     assert clip.frames is not None and len(clip.frames) > 10
     assert any("no audio track" in w for w in clip.warnings)

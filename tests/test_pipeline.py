@@ -75,6 +75,14 @@ def test_happy_versus_sad_faces(analyse, happy, sad):
     assert sad_result.visual["Empathic Pain"] > happy_result.visual["Empathic Pain"]
 
 
+def test_same_speaker_expressions_rank_as_acted(analyse):
+    """CREMA-D actor 1001 saying one sentence three ways (shipped clips): the face channel ranks them."""
+    happy, neutral, angry = (analyse(f"cremad_1001_talk_{e}_m.mp4").visual for e in ("happy", "neutral", "angry"))
+    assert happy["Joy"] > neutral["Joy"] + 0.3 and happy["Joy"] > angry["Joy"] + 0.3
+    assert happy["Amusement"] > neutral["Amusement"] + 0.3
+    assert angry["Determination"] > neutral["Determination"] and angry["Determination"] > happy["Determination"]
+
+
 def test_values_move_with_the_evidence(analyse):
     """Not saturated, not constant: intensities differ between clips and emotions."""
     names = [
@@ -89,16 +97,18 @@ def test_values_move_with_the_evidence(analyse):
     assert table[2].max() < 0.25  # a neutral talking face stays low on all six
 
 
-def test_silent_clip_is_visual_only(analyse):
-    result = analyse("mead_m030_happy_silent.mp4")
+@pytest.mark.parametrize("name", ["cremad_1001_talk_happy_no_audio.mp4", "mead_m030_happy_silent.mp4"])
+def test_silent_clip_is_visual_only(analyse, name):
+    result = analyse(name)
     assert result.audio is None and result.audio_timeline is None
     assert _in_unit_interval(result.visual)
     assert result.fused == result.visual
     assert any("no audio track" in w for w in result.warnings)
 
 
-def test_digitally_silent_track_is_skipped(analyse):
-    result = analyse("pexels_wolfganglanger_sad_crying_silent.mp4")
+@pytest.mark.parametrize("name", ["grid_s1_bbaf2n_silent_track.mp4", "pexels_wolfganglanger_sad_crying_silent.mp4"])
+def test_digitally_silent_track_is_skipped(analyse, name):
+    result = analyse(name)
     assert result.audio is None
     assert result.quality.has_audio is True
     assert any("silent" in w for w in result.warnings)

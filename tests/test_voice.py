@@ -21,7 +21,11 @@ SENTENCE_CLIPS = [
     "grid_s1_bbaf2n_talk_neutral_m.mp4",
     "grid_two_faces_lbax4n_lbbc2a.mp4",
 ]
-SILENT_TRACKS = ["pexels_wolfganglanger_happy_laughing_silent.mp4", "pexels_wolfganglanger_sad_crying_silent.mp4"]
+SILENT_TRACKS = [
+    "grid_s1_bbaf2n_silent_track.mp4",
+    "pexels_wolfganglanger_happy_laughing_silent.mp4",
+    "pexels_wolfganglanger_sad_crying_silent.mp4",
+]
 OBAMA = "obama_weekly_address_talk_neutral_12s.mp4"
 TONE = "synthetic_noface.mp4"
 
