@@ -14,12 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emi_core.emotions import FILENAME_COLUMN
-from emi_core.errors import EMIError, MediaError
+from emi_core.errors import DatasetError, MediaError
 from emi_core.media import SUPPORTED_EXTENSIONS
-
-
-class DatasetError(EMIError):
-    """A split CSV or a video folder cannot be used."""
 
 
 def read_ids(path: str | Path) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emi_core.errors import EMIError
+from emi_core.errors import ConfigError
 
 if TYPE_CHECKING:
     import torch
@@ -17,9 +17,9 @@ def resolve_device(name: str) -> torch.device:
     import torch  # here, so that building the CLI parser does not import torch
 
     if name not in DEVICES:
-        raise EMIError(f"unknown device {name!r}; expected one of {', '.join(DEVICES)}")
+        raise ConfigError(f"unknown device {name!r}; expected one of {', '.join(DEVICES)}")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise EMIError("--device cuda was asked for, but torch sees no CUDA GPU (use --device cpu or auto)")
+        raise ConfigError("--device cuda was asked for, but torch sees no CUDA GPU (use --device cpu or auto)")
     return torch.device(name)

@@ -1,8 +1,13 @@
 """Typed errors with one-line, human-readable messages.
 
 Every error a user can cause (a bad file, a malformed CSV, a missing model) is an
-:class:`EMIError`. The CLI prints ``str(error)`` on stderr and exits with code 2; the app shows
+:class:`EMIError`; its subclass names the cause, so callers can catch one condition without
+matching message text. The CLI prints ``str(error)`` on stderr and exits with code 2; the app shows
 it as a message. Anything else is a bug and keeps its traceback.
+
+Errors of one sub-package live beside it and derive from these: ``CacheError``
+(``features.cache``), ``SubmissionError`` / ``GroundTruthError`` (``scoring.problems``),
+``CodalabError`` (``scoring.codalab``), ``LeaderboardError`` (``leaderboard.errors``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,30 @@ class EMIError(Exception):
     """Base class of user-facing errors: ``str(err)`` is a complete one-line explanation."""
 
 
+class ConfigError(EMIError):
+    """A setting is invalid or cannot be met: an unknown device, no GPU, an empty channel list, a bad rate."""
+
+
 class MediaError(EMIError):
     """A clip could not be read: missing, empty, corrupt, unsupported or over a limit."""
 
 
+class DatasetError(EMIError):
+    """A split CSV or a video folder cannot be used (unreadable, no ids, repeated ids, no labels)."""
+
+
 class ModelError(EMIError):
-    """A model or backbone could not be loaded (not found, wrong format, hub unreachable)."""
+    """A model or backbone cannot be used: not found, wrong format, hub unreachable, or random weights
+    where predictions are asked for."""
+
+
+class ExtractionError(EMIError):
+    """A batch feature extraction failed as a whole (a worker process died); finished videos are kept."""
+
+
+class TrainingError(EMIError):
+    """A training run cannot start or resume: too few videos with features, an unusable checkpoint."""
+
+
+class RenderError(EMIError):
+    """An annotated video cannot be drawn: the result has no timeline for the channel asked for."""

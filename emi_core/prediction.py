@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from emi_core.emotions import EMOTIONS
-from emi_core.errors import EMIError, MediaError
+from emi_core.errors import DatasetError, EMIError, MediaError
 from emi_core.media import SUPPORTED_EXTENSIONS
 from emi_core.result import EMIResult
 from emi_core.scoring import write_submission
@@ -60,7 +60,9 @@ class BatchPrediction:
         for result in self.results:
             stem = Path(result.source).stem
             if stem in seen:
-                raise EMIError(f"two clips have the id '{stem}' ({seen[stem]} and {result.source}); ids must be unique")
+                raise DatasetError(
+                    f"two clips have the id '{stem}' ({seen[stem]} and {result.source}); ids must be unique"
+                )
             seen[stem] = result.source
             if result.fused is None:
                 skipped.append(result.source)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from emi_core.emotions import EMOTIONS
-from emi_core.errors import EMIError, MediaError
+from emi_core.errors import MediaError, ModelError, RenderError
 from emi_core.result import EMIResult
 
 BAR_COLOURS: tuple[tuple[int, int, int], ...] = (
@@ -57,18 +57,19 @@ def render_annotated(clip: str | Path, result: EMIResult, out: str | Path, chann
     """Write ``out`` (mp4, H.264 + AAC): ``clip`` with ``result``'s ``channel`` timeline drawn on it.
 
     Only the analysed part is rendered (a clip cut to the length limit stays cut). Raises
-    :class:`~emi_core.errors.EMIError` for an audio-only clip, a channel without a timeline, or a
-    model with random weights (its outputs are not predictions).
+    :class:`~emi_core.errors.MediaError` for an audio-only clip, :class:`~emi_core.errors.RenderError`
+    for a channel without a timeline, :class:`~emi_core.errors.ModelError` for a model with random
+    weights (its outputs are not predictions).
     """
     from moviepy import VideoFileClip
 
     if not result.model.is_prediction:
-        raise EMIError(f"{result.model.name} has random weights: its outputs are not predictions to show")
+        raise ModelError(f"{result.model.name} has random weights: its outputs are not predictions to show")
     if not result.quality.has_video:
         raise MediaError(f"{Path(clip).name}: an annotated video needs a video, not audio only")
     curve = getattr(result, f"{channel}_timeline", None)
     if curve is None or len(curve.times) == 0:
-        raise EMIError(f"{Path(clip).name}: the {channel} channel has no timeline to draw")
+        raise RenderError(f"{Path(clip).name}: the {channel} channel has no timeline to draw")
     title = f"{channel} intensity - {result.model.id} ({result.model.kind})"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

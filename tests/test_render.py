@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from emi_core.emotions import EMOTIONS
-from emi_core.errors import EMIError, MediaError
+from emi_core.errors import MediaError, ModelError, RenderError
 from emi_core.media import load_clip
 from emi_core.pipeline import EMIPipeline
 from emi_core.render import BAR_COLOURS, draw_panel, render_annotated
@@ -53,12 +53,12 @@ def test_render_keeps_video_and_audio(happy, tmp_path):
 def test_render_refuses_what_it_cannot_show(happy, media, tmp_path):
     path, result = happy
     untrained = replace(result, model=replace(result.model, kind="untrained"))
-    with pytest.raises(EMIError, match="random weights"):
+    with pytest.raises(ModelError, match="random weights"):
         render_annotated(path, untrained, tmp_path / "x.mp4")
     voice = EMIPipeline.from_pretrained("default")(media("cremad_1002_sad_f.wav"))
     with pytest.raises(MediaError, match="needs a video"):
         render_annotated(media("cremad_1002_sad_f.wav"), voice, tmp_path / "y.mp4")
-    with pytest.raises(EMIError, match="no timeline"):
+    with pytest.raises(RenderError, match="no timeline"):
         render_annotated(path, replace(result, audio_timeline=None), tmp_path / "z.mp4", channel="audio")
     assert not any(tmp_path.iterdir())
     assert len(EMOTIONS) == len(BAR_COLOURS)

@@ -21,7 +21,7 @@ from safetensors.torch import load_file
 
 from emi_core.cli import main
 from emi_core.emotions import CSV_HEADER_LINE, EMOTIONS
-from emi_core.errors import EMIError
+from emi_core.errors import TrainingError
 from emi_core.features.cache import AUDIO_EXTRACTOR, VISUAL_EXTRACTOR, ExtractorSpec, FeatureCache
 from emi_core.models.paper import EMIModel
 from emi_core.training import TrainConfig, evaluate_model, make_loss, pcc_loss, read_split, train
@@ -226,7 +226,7 @@ def test_resume_continues_exactly(data, tmp_path):
 
     again = run("parts")
     assert again.epochs_run == 3 and len(read_metrics(tmp_path / "parts")) == 3
-    with pytest.raises(EMIError, match=r"holds a different run \(config.seed: 0 → 1\)"):
+    with pytest.raises(TrainingError, match=r"holds a different run \(config.seed: 0 → 1\)"):
         run("parts", TrainConfig(epochs=3, batch_size=8, lr=3e-3, seed=1, model=TINY_MODEL))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from emi_core.device import DEVICES, resolve_device
-from emi_core.errors import EMIError
+from emi_core.errors import ConfigError
 from emi_core.features.cache import CHANNELS, FeatureCache
 from emi_core.models.temporal_config import TemporalConfig
 from emi_core.training.config import FUSIONS, LOSSES, TrainConfig
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             model=model_options,
         )
     except ValueError as err:
-        raise EMIError(f"invalid training settings: {err}") from None
+        raise ConfigError(f"invalid training settings: {err}") from None
     cache = FeatureCache(args.cache)
     stores = {cache.open(key).channel: key for key in args.features}
     result = train(

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from emi_core.atomic import atomic_path
-from emi_core.errors import EMIError, ModelError
+from emi_core.errors import ConfigError, EMIError, ExtractionError, ModelError
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
@@ -236,11 +236,11 @@ class Extractors:
         """Extractors for new features (``emi extract``); :class:`ModelError` when a backbone is unusable."""
         unknown = set(channels) - set(CHANNELS)
         if unknown or not channels:
-            raise EMIError(
+            raise ConfigError(
                 f"--channels must be a comma-separated subset of {','.join(CHANNELS)}, got {','.join(channels)}"
             )
         if fps <= 0:
-            raise EMIError(f"--fps must be positive, got {fps:g}")
+            raise ConfigError(f"--fps must be positive, got {fps:g}")
         by_channel: dict[str, ChannelExtractor] = {}
         if "visual" in channels:
             embedder = load_face_embedder(visual_backbone, device, input_size=input_size)
@@ -420,7 +420,7 @@ def _run_in_workers(jobs, result, specs, workers, device, limits, backbones, sea
                 for future in as_completed(futures):
                     _account(result, futures[future], future.result(), bar)
         except BrokenProcessPool:
-            raise EMIError(
+            raise ExtractionError(
                 "an extraction worker died (out of memory, or a backbone failed to load in it); "
                 "what finished is kept: rerun the same command to resume"
             ) from None

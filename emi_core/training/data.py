@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from emi_core.errors import EMIError
+from emi_core.errors import DatasetError
 from emi_core.features.cache import FeatureStore
 from emi_core.models.temporal import pad_sequences
 from emi_core.scoring import GroundTruth, GroundTruthError, load_ground_truth
@@ -41,12 +41,12 @@ class Split:
 
 
 def read_split(path: str | Path) -> Split:
-    """Read a labelled challenge CSV; :class:`~emi_core.errors.EMIError` naming the file if it is unusable."""
+    """Read a labelled challenge CSV; :class:`~emi_core.errors.DatasetError` naming the file if it is unusable."""
     path = Path(path)
     try:
         truth: GroundTruth = load_ground_truth(path)
     except GroundTruthError as err:
-        raise EMIError(f"split {path} is not a usable labelled challenge CSV: {err}") from None
+        raise DatasetError(f"split {path} is not a usable labelled challenge CSV: {err}") from None
     return Split(path, truth.ids, np.asarray(truth.values, dtype=np.float32), truth.sha256)
 
 

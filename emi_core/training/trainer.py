@@ -41,8 +41,8 @@ from tqdm import tqdm
 from emi_core import __version__
 from emi_core.atomic import atomic_path
 from emi_core.emotions import EMOTIONS
-from emi_core.errors import EMIError
-from emi_core.features.cache import CHANNELS, FeatureCache, FeatureStore
+from emi_core.errors import TrainingError
+from emi_core.features.cache import CHANNELS, CacheError, FeatureCache, FeatureStore
 from emi_core.models.paper import EMIModel, channel_config, mean_fusion
 from emi_core.models.paper.model import predict_store
 from emi_core.models.temporal_config import TemporalConfig
@@ -140,7 +140,8 @@ def train(
 
     ``stores`` optionally names the feature store per channel by key (needed when the cache holds
     several of one channel). ``progress=None`` shows tqdm bars only on a terminal.
-    Raises :class:`~emi_core.errors.EMIError` for unusable data or a different run in ``out``.
+    Raises :class:`~emi_core.errors.TrainingError` for too little data, an unusable checkpoint or a
+    different run in ``out``; :class:`~emi_core.features.cache.CacheError` for a store of another channel.
     """
     out, device = Path(out), torch.device(device)
     data = _load_data(config, cache, train_csv, val_csv, stores or {}, log)
@@ -251,7 +252,9 @@ def _load_data(
         for part, name in ((data.train[channel], "train"), (data.val[channel], "validation")):
             log(part.summary(name))
             if len(part.ids) < 2:
-                raise EMIError(f"{channel}: only {len(part.ids)} {name} video(s) have features in {part.store.path}")
+                raise TrainingError(
+                    f"{channel}: only {len(part.ids)} {name} video(s) have features in {part.store.path}"
+                )
     return data
 
 
@@ -260,7 +263,7 @@ def _choose_store(cache: FeatureCache, channel: str, key: str | None) -> Feature
         return cache.store_for(channel)
     store = cache.open(key)
     if store.channel != channel:
-        raise EMIError(f"feature store {key} holds {store.channel} features, not {channel}")
+        raise CacheError(f"feature store {key} holds {store.channel} features, not {channel}")
     return store
 
 
@@ -412,12 +415,12 @@ def _load_last(
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except (OSError, RuntimeError, EOFError) as err:
-        raise EMIError(f"cannot resume from {path}: {err}; delete it to start over") from None
+        raise TrainingError(f"cannot resume from {path}: {err}; delete it to start over") from None
     if state.get("version") != CHECKPOINT_VERSION:
-        raise EMIError(f"{path} was written by another version of emi train; delete it to start over")
+        raise TrainingError(f"{path} was written by another version of emi train; delete it to start over")
     if state["fingerprint"] != fingerprint:
         differs = _differences(state["fingerprint"], fingerprint)
-        raise EMIError(
+        raise TrainingError(
             f"{path.parent} holds a different run ({differs}); use another --out, or delete {path.name} to start over"
         )
     model.load_state_dict(state["model"])
