@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from emi_core.emotions import as_mapping
+from emi_core.explanation import explain
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.voice import analyse_voice
@@ -149,6 +150,7 @@ class EMIPipeline:
             ),
             model=self.backend.info,
             warnings=[*self.notes, *source.warnings, *warnings],
+            explanation=explain({"visual": _explained(visual_out), "audio": _explained(audio_out)}, weights),
         )
         report(1.0, "done")
         return result
@@ -179,6 +181,10 @@ class EMIPipeline:
 
 def _clip(output: ChannelOutput | None) -> np.ndarray | None:
     return output.clip if output is not None else None
+
+
+def _explained(output: ChannelOutput | None):
+    return (output.clip, output.timeline, output.contributions) if output is not None else None
 
 
 def _mapping(output: ChannelOutput | None) -> dict[str, float] | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from emi_core.emotions import EMOTIONS
+
+if TYPE_CHECKING:
+    from emi_core.explanation import Explanation
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,8 @@ class EMIResult:
 
     ``visual``, ``audio`` and ``fused`` map the six emotions to [0, 1]; a channel without input
     (no face / no audio) is ``None``. The timelines give the same per sampled frame (visual), per
-    audio window (audio) and on a common grid (fused).
+    audio window (audio) and on a common grid (fused). ``explanation`` says why each fused value is
+    what it is (:mod:`emi_core.explanation`).
     """
 
     source: str
@@ -118,6 +123,7 @@ class EMIResult:
     quality: Quality
     model: ModelInfo
     warnings: list[str] = field(default_factory=list)
+    explanation: Explanation | None = None
 
     def to_dict(self, *, timelines: bool = True) -> dict:
         """A JSON-ready dict with every field (timelines and per-frame AUs optional)."""
@@ -129,6 +135,7 @@ class EMIResult:
             "fused": self.fused,
             "quality": asdict(self.quality),
             "warnings": list(self.warnings),
+            "explanation": self.explanation.to_dict() if self.explanation is not None else None,
         }
         if timelines:
             out["timeline"] = {

@@ -149,7 +149,9 @@ def test_json_schema(analyse):
         "warnings",
         "timeline",
         "action_units",
+        "explanation",
     }
+    assert data["explanation"]["kind"] == "additive"
     assert data["model"]["name"] == PRIOR_NAME and data["model"]["kind"] == "heuristic"
     assert set(data["quality"]) >= {"face_ratio", "max_faces", "audio_duration_s", "speech_ratio", "duration_s"}
     assert set(data["timeline"]) == {"visual", "audio", "fused"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emi_core.explanation import CueContributions
 from emi_core.features.voice import VoiceFrames
 from emi_core.fusion import FusionWeights
 from emi_core.result import ActionUnits, Curve, ModelInfo
@@ -38,10 +39,14 @@ class AudioInput:
 
 @dataclass(frozen=True)
 class ChannelOutput:
-    """One channel's estimate: clip-level ``(6,)`` intensities and their timeline."""
+    """One channel's estimate: clip-level ``(6,)`` intensities and their timeline.
+
+    An additive model (the EMI prior) also gives the ``contributions`` of its cues, which sum to both.
+    """
 
     clip: np.ndarray
     timeline: Curve
+    contributions: CueContributions | None = None
 
 
 class EMIBackend(ABC):

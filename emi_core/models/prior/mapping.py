@@ -2,7 +2,9 @@
 
 Every cue is a number in [0, 1]. Each emotion's intensity is the weighted mean of its cues, so it
 is in [0, 1], it rises only with its own evidence, and it reaches 1 only when all of its cues are
-at full strength. The table is a *prior* written from the facial-action and vocal-affect
+at full strength. The mean is computed as the sum of each cue's contribution (weight × cue), so a
+result's explanation (:mod:`emi_core.explanation`) adds up to its numbers exactly.
+The table is a *prior* written from the facial-action and vocal-affect
 literature (FACS / EMFACS prototypes; Juslin & Laukka 2003 for voice), **not** fitted to
 Hume-Vidmimic2.
 
@@ -26,9 +28,12 @@ Audio cues (per window, from the speech frames only; 0 at typical neutral read s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 
 from emi_core.emotions import EMOTIONS
+from emi_core.explanation import CueContributions
 
 Table = dict[str, tuple[tuple[str, float], ...]]
 
@@ -65,23 +70,56 @@ AUDIO_TABLE: Table = {
 }
 
 
-def apply_table(table: Table, cues: dict[str, np.ndarray], length: int) -> np.ndarray:
-    """Weighted means of the cues: ``(length, 6)`` intensities in [0, 1] for cue arrays of ``length``.
+class Cues:
+    """Named cue arrays in [0, 1], each in a group (``"expression"``, ``"action units"``, ``"voice"``...).
 
-    A cue that is ``NaN`` in a row (e.g. an AU the mesh could not measure) is left out of that
-    row's mean, with the weights renormalised over the cues that are present.
+    Groups only label the cues (in the explanation of a result); a new group needs nothing else.
     """
-    out = np.full((length, len(EMOTIONS)), np.nan)
-    for column, emotion in enumerate(EMOTIONS):
-        total = np.zeros(length)
-        weight_sum = np.zeros(length)
+
+    def __init__(self) -> None:
+        self.values: dict[str, np.ndarray] = {}
+        self.groups: dict[str, str] = {}
+
+    def add(self, group: str, values: Mapping[str, np.ndarray | float]) -> None:
+        """Add (or replace) cues of ``group``."""
+        for name, value in values.items():
+            self.values[name] = np.asarray(value, dtype=np.float64)
+            self.groups[name] = group
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def map(self, fn: Callable[[np.ndarray], np.ndarray]) -> Cues:
+        """The same cues, each transformed by ``fn`` (e.g. smoothed), in the same groups."""
+        out = Cues()
+        out.values = {name: fn(values) for name, values in self.values.items()}
+        out.groups = dict(self.groups)
+        return out
+
+
+def contributions(table: Table, cues: Cues, length: int) -> CueContributions:
+    """Each cue's contribution to each emotion of the weighted means of ``table``, per row of ``length``.
+
+    The intensities *are* the sums of these contributions (``(length, 6)``, in [0, 1]). A cue that is
+    ``NaN`` in a row (e.g. an AU the mesh could not measure) contributes nothing there and the
+    weights of the cues present are renormalised; an emotion with none of its cues present is 0.
+    Their ``clip`` is the plain mean over rows (see :meth:`CueContributions.aggregated` for others).
+    """
+    names = tuple(dict.fromkeys(cue for emotion in EMOTIONS for cue, _ in table[emotion]))
+    index = {name: k for k, name in enumerate(names)}
+    weights = np.zeros((len(EMOTIONS), len(names)))
+    for e, emotion in enumerate(EMOTIONS):
         for cue, weight in table[emotion]:
-            values = np.clip(np.broadcast_to(np.asarray(cues[cue], dtype=np.float64), (length,)), 0.0, 1.0)
-            present = np.isfinite(values)
-            total += np.where(present, values, 0.0) * weight
-            weight_sum += present * weight
-        np.divide(total, weight_sum, out=out[:, column], where=weight_sum > 0)
-    return out
+            weights[e, index[cue]] = weight
+    columns = [np.clip(np.broadcast_to(cues[name], (length,)), 0.0, 1.0) for name in names]
+    values = np.stack(columns, axis=-1).reshape(length, len(names))
+    present = np.isfinite(values)
+    weight_sum = present.astype(np.float64) @ weights.T  # (length, 6)
+    share = np.divide(weights[None], weight_sum[:, :, None], out=np.zeros((length, *weights.shape)),
+                      where=weight_sum[:, :, None] > 0)  # fmt: skip
+    frames = share * np.where(present, values, 0.0)[:, None, :]
+    groups = tuple(cues.groups[name] for name in names)
+    return CueContributions(names, groups, weights, frames, frames.mean(axis=0))
 
 
 def scale(values: np.ndarray | float, low: float, high: float) -> np.ndarray:

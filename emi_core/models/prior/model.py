@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from emi_core import __version__
+from emi_core.explanation import CueContributions
 from emi_core.features.voice import VoiceSummary, summarise, windows
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.models.expression import EXPRESSIONS, INPUT_SIZE, load_expression_cnn
-from emi_core.models.prior.mapping import AUDIO_TABLE, VISUAL_TABLE, apply_table, scale
+from emi_core.models.prior.mapping import AUDIO_TABLE, VISUAL_TABLE, Cues, contributions, scale
 from emi_core.result import Curve, ModelInfo
 
 PRIOR_NAME = "EMI prior — heuristic, not trained on Hume-Vidmimic2"
@@ -22,13 +23,27 @@ SMOOTHING_S = 0.5
 AUDIO_WINDOW_S, AUDIO_HOP_S = 1.0, 0.5
 
 
-def aggregate(values: np.ndarray) -> np.ndarray:
-    """Clip-level intensity from a ``(T, 6)`` timeline: mean of the average and the 90th percentile.
+def aggregation_weights(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Frame weights ``(T, 6)`` of the clip-level intensity: the mean of the average and the 90th percentile.
 
-    Mimicry is often brief: the percentile keeps a short, clear expression from being averaged
-    away, the mean keeps one odd frame from deciding the clip.
+    Mimicry is often brief: the percentile keeps a short, clear expression from being averaged away,
+    the mean keeps one odd frame from deciding the clip. Both are linear in the frames (the percentile
+    interpolates between two of them), so the clip value is ``Σ_t weights[t, e] · values[t, e]`` and
+    the same weights split it over the cues. Only ``rows`` (a boolean mask; default all) take part.
     """
-    return 0.5 * np.nanmean(values, axis=0) + 0.5 * np.nanpercentile(values, 90, axis=0)
+    weights = np.zeros(values.shape)
+    index = np.flatnonzero(np.ones(len(values), bool) if rows is None else rows)
+    if index.size == 0:
+        return weights
+    weights[index] = 0.5 / index.size
+    position = 0.9 * (index.size - 1)
+    low = int(np.floor(position))
+    high, fraction = min(low + 1, index.size - 1), position - low
+    order = index[np.argsort(values[index], axis=0, kind="stable")]
+    columns = np.arange(values.shape[1])
+    weights[order[low], columns] += 0.5 * (1.0 - fraction)
+    weights[order[high], columns] += 0.5 * fraction
+    return weights
 
 
 class EMIPrior(EMIBackend):
@@ -54,34 +69,46 @@ class EMIPrior(EMIBackend):
         )
 
     def predict_visual(self, faces: FaceInput) -> ChannelOutput:
-        """Per-frame expression probabilities and AUs → table → smoothed timeline → clip value."""
+        """Per-frame expression probabilities and AUs → smoothed cues → table → timeline → clip value."""
         probabilities = self.expression_cnn.predict(faces.crops)
         units = faces.action_units
         au = units.values[faces.found]
-        cues = {name: probabilities[:, i] for i, name in enumerate(EXPRESSIONS)}
-        cues.update({name: au[:, i] for i, name in enumerate(units.names)})
+        cues = Cues()
+        cues.add("expression", {name: probabilities[:, i] for i, name in enumerate(EXPRESSIONS)})
+        cues.add("action units", {name: au[:, i] for i, name in enumerate(units.names)})
         mouth_open = np.fmax(cues["AU25"], cues["AU26"])
-        cues["soft_smile"] = cues["AU12"] * (1.0 - mouth_open)
-        cues["open_smile"] = cues["AU12"] * mouth_open
-        cues["brow_raise"] = 0.5 * (cues["AU01"] + cues["AU02"])
-        cues["press"] = np.fmax(cues["AU23"], cues["AU24"])
+        cues.add(
+            "action units",
+            {
+                "soft_smile": cues["AU12"] * (1.0 - mouth_open),
+                "open_smile": cues["AU12"] * mouth_open,
+                "brow_raise": 0.5 * (cues["AU01"] + cues["AU02"]),
+                "press": np.fmax(cues["AU23"], cues["AU24"]),
+            },
+        )
         fps = self.analysis_fps if len(faces.times) < 2 else 1.0 / max(np.median(np.diff(faces.times)), 1e-3)
-        smoothed = {name: _smooth(values, int(round(SMOOTHING_S * fps))) for name, values in cues.items()}
-        timeline = apply_table(VISUAL_TABLE, smoothed, len(faces.times))
-        return ChannelOutput(clip=aggregate(timeline), timeline=Curve(faces.times, timeline))
+        width = int(round(SMOOTHING_S * fps))
+        parts = contributions(VISUAL_TABLE, cues.map(lambda values: _smooth(values, width)), len(faces.times))
+        return _output(faces.times, parts)
 
     def predict_audio(self, audio: AudioInput) -> ChannelOutput:
         """Voice summaries over 1 s windows (hop 0.5 s) → cues → table × speech presence → timeline → clip."""
         spans = windows(audio.voice.duration_s, AUDIO_WINDOW_S, AUDIO_HOP_S)
         summaries = [summarise(audio.voice, start, end) for start, end in spans]
         rows = [audio_cues(summary) for summary in summaries]
-        cues = {name: np.array([row[name] for row in rows]) for name in AUDIO_CUES}
+        cues = Cues()
+        cues.add("voice", {name: np.array([row[name] for row in rows]) for name in AUDIO_CUES})
         presence = np.array([speech_presence(s) for s in summaries])
-        timeline = np.nan_to_num(apply_table(AUDIO_TABLE, cues, len(spans))) * presence[:, None]
+        parts = contributions(AUDIO_TABLE, cues, len(spans)).scaled(presence)
         times = np.array([(start + end) / 2 for start, end in spans])
-        heard = presence > 0
-        clip = aggregate(timeline[heard]) if heard.any() else np.zeros(timeline.shape[1])
-        return ChannelOutput(clip=clip, timeline=Curve(times, timeline))
+        return _output(times, parts, rows=presence > 0)
+
+
+def _output(times: np.ndarray, parts: CueContributions, rows: np.ndarray | None = None) -> ChannelOutput:
+    """A channel's timeline and clip value, both computed from its cue contributions (so they add up)."""
+    timeline = parts.timeline()
+    parts = parts.aggregated(aggregation_weights(timeline, rows))
+    return ChannelOutput(clip=parts.intensities(), timeline=Curve(times, timeline), contributions=parts)
 
 
 AUDIO_CUES = ("effort", "dynamics", "flat_level", "pitch_var", "flat_pitch", "elevated", "bright", "fast", "slow",
