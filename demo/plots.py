@@ -21,6 +21,14 @@ TRANSPARENT = "rgba(0, 0, 0, 0)"
 CHANNEL_COLOURS: dict[str, str] = {"visual": "#3b82f6", "audio": "#f59e0b", "fused": "#ec4899"}
 """Mid-luminance colours that keep their contrast on white and on near-black backgrounds."""
 
+CUE_GROUP_COLOURS: dict[str, str] = {
+    "expression": "#6366f1",
+    "action units": "#06b6d4",
+    "voice": "#f59e0b",
+    "text": "#84cc16",
+}
+"""Colours of the EMI prior's cue groups in the "why this number" chart (other groups get grey)."""
+
 EMOTION_COLOURS: dict[str, str] = dict(
     zip(EMOTIONS, ("#3b82f6", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#ec4899"), strict=True)
 )
@@ -175,3 +183,31 @@ def pearson_figure(per_emotion: Mapping[str, float], mean: float, title: str) ->
     fig.add_hline(y=mean, line={"dash": "dash", "color": TEXT_COLOUR})
     fig.update_yaxes(title_text="Pearson's r", range=[min(-0.1, min(r) - 0.15), max(1.0, max(r) + 0.15)])
     return _axes(_style(fig, f"{title} — mean {mean:.4f} (dashed)", height=360))
+
+
+def breakdown_figure(
+    segments: Mapping[str, Mapping[str, float]], details: Mapping[str, Mapping[str, str]],
+    colours: Mapping[str, str], title: str,
+) -> go.Figure:  # fmt: skip
+    """Horizontal stacked bars, one per emotion: ``segments[name][emotion]`` is a part of its value.
+
+    ``details[name][emotion]`` (optional) is the hover text of a segment (e.g. the cues it sums).
+    """
+    fig = go.Figure()
+    for name, values in segments.items():
+        hover = details.get(name, {})
+        fig.add_trace(
+            go.Bar(
+                y=list(EMOTIONS),
+                x=[values.get(emotion, 0.0) for emotion in EMOTIONS],
+                name=name,
+                orientation="h",
+                marker={"color": colours.get(name, TEXT_COLOUR)},
+                customdata=[hover.get(emotion, "") for emotion in EMOTIONS],
+                hovertemplate="%{y} · " + name + ": %{x:.3f}<br>%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title_text="contribution to the fused intensity", range=[0, 1])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(EMOTIONS)[::-1])
+    return _axes(_style(fig, title, height=340))
