@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,13 +152,9 @@ def test_moment_cue_rises_add_up_to_the_excess():
             assert moment.cues and moment.cues[0][0] == parts.cues[int(np.argmax(rise))]
 
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "demo" / "examples" / "grid_s1_bbaf2n_talk_neutral_m.mp4"
-"""A redistributable talking clip shipped in the repository (credited in demo/examples/README.md)."""
-
-
 @pytest.fixture(scope="module")
-def talking():
-    return EMIPipeline.from_pretrained("default")(EXAMPLE)
+def talking(media):
+    return EMIPipeline.from_pretrained("default")(media("cremad_1001_talk_happy_m.mp4"))
 
 
 def test_prior_result_explains_its_reported_numbers(talking):
