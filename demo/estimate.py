@@ -16,6 +16,8 @@ import pandas as pd
 from demo import plots
 from demo.api import json_endpoint, message, user_errors
 from demo.uploads import ExampleClips, ResultFiles, forget_upload
+from emi_core.channels import CHANNELS as INPUT_CHANNELS
+from emi_core.channels import FUSED, ROWS
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import EMIError
 from emi_core.features.au import AU_TITLES
@@ -24,10 +26,10 @@ from emi_core.prediction import BatchPrediction
 from emi_core.render import render_annotated
 from emi_core.result import EMIResult, ModelInfo
 
-CHANNELS: tuple[str, ...] = ("visual", "audio", "fused")
+CHANNELS: tuple[str, ...] = ROWS
 """Radar traces, in drawing order (fused last, on top)."""
 
-TIMELINE_CHOICES: tuple[str, ...] = ("fused", "visual", "audio")
+TIMELINE_CHOICES: tuple[str, ...] = (FUSED, *INPUT_CHANNELS)
 """Timeline channels offered, the default first."""
 
 STAGE_LABELS: dict[str, str] = {

@@ -182,7 +182,7 @@ def _fusion_factors(channels: list[str], weights: FusionWeights) -> dict[str, np
     for channel in channels:
         unit = {other: np.zeros(len(EMOTIONS)) for other in channels}
         unit[channel] = np.ones(len(EMOTIONS))
-        factors[channel] = fuse(unit.get("visual"), unit.get("audio"), weights)
+        factors[channel] = fuse(unit, weights)
     return factors
 
 

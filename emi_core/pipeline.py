@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emi_core.channels import CHANNELS
 from emi_core.emotions import as_mapping
 from emi_core.explanation import explain
 from emi_core.faces import FaceTrack, FaceTracker
@@ -113,28 +114,20 @@ class EMIPipeline:
         audio_out, voice_speech = self._audio(waveform, warnings)
         report(0.95, "fusion")
 
+        outputs = {"visual": visual_out, "audio": audio_out}
         weights = self.backend.fusion
-        fused = fuse(_clip(visual_out), _clip(audio_out), weights)
-        if fused is None:
-            warnings.append("no face and no audible audio: nothing to estimate")
-        elif visual_out is None:
-            warnings.append("fused = audio channel only (no visual estimate)")
-        elif audio_out is None:
-            warnings.append("fused = visual channel only (no audio estimate)")
+        fused = fuse({c: o.clip for c, o in outputs.items() if o is not None}, weights)
+        warnings.extend(_fusion_warnings(outputs))
         duration = max(
             len(track.frames) / rate if rate else 0.0,
             len(waveform) / AUDIO_SAMPLE_RATE if waveform is not None else 0.0,
         )
         result = EMIResult(
             source=Path(info.path).name,
-            visual=_mapping(visual_out),
-            audio=_mapping(audio_out),
-            fused=as_mapping(np.round(np.clip(fused, 0, 1), 4)) if fused is not None else None,
-            visual_timeline=visual_out.timeline if visual_out else None,
-            audio_timeline=audio_out.timeline if audio_out else None,
-            fused_timeline=fuse_curves(
-                visual_out.timeline if visual_out else None, audio_out.timeline if audio_out else None, weights
-            ),
+            **{c: _mapping(o.clip if o else None) for c, o in outputs.items()},
+            **{f"{c}_timeline": o.timeline if o else None for c, o in outputs.items()},
+            fused=_mapping(fused),
+            fused_timeline=fuse_curves({c: o.timeline for c, o in outputs.items() if o is not None}, weights),
             action_units=action_units,
             quality=Quality(
                 duration_s=round(duration, 3),
@@ -150,7 +143,7 @@ class EMIPipeline:
             ),
             model=self.backend.info,
             warnings=[*self.notes, *source.warnings, *warnings],
-            explanation=explain({"visual": _explained(visual_out), "audio": _explained(audio_out)}, weights),
+            explanation=explain({c: _explained(o) for c, o in outputs.items()}, weights),
         )
         report(1.0, "done")
         return result
@@ -179,13 +172,21 @@ class EMIPipeline:
         return self.backend.predict_audio(AudioInput(waveform, AUDIO_SAMPLE_RATE, voice)), speech_ratio
 
 
-def _clip(output: ChannelOutput | None) -> np.ndarray | None:
-    return output.clip if output is not None else None
+def _fusion_warnings(outputs: dict[str, ChannelOutput | None]) -> list[str]:
+    """What the fused estimate rests on when some channels have no estimate."""
+    present = [c for c in CHANNELS if outputs.get(c) is not None]
+    missing = [c for c in CHANNELS if outputs.get(c) is None]
+    if not present:
+        return ["no channel has input (no face, no audible audio): nothing to estimate"]
+    if missing:
+        only = " and ".join(present)
+        return [f"fused = {only} channel{'s' if len(present) > 1 else ''} only (no {' or '.join(missing)} estimate)"]
+    return []
 
 
 def _explained(output: ChannelOutput | None):
     return (output.clip, output.timeline, output.contributions) if output is not None else None
 
 
-def _mapping(output: ChannelOutput | None) -> dict[str, float] | None:
-    return as_mapping(np.round(np.clip(output.clip, 0, 1), 4)) if output is not None else None
+def _mapping(values: np.ndarray | None) -> dict[str, float] | None:
+    return as_mapping(np.round(np.clip(values, 0, 1), 4)) if values is not None else None

@@ -67,7 +67,7 @@ def render_annotated(clip: str | Path, result: EMIResult, out: str | Path, chann
         raise ModelError(f"{result.model.name} has random weights: its outputs are not predictions to show")
     if not result.quality.has_video:
         raise MediaError(f"{Path(clip).name}: an annotated video needs a video, not audio only")
-    curve = getattr(result, f"{channel}_timeline", None)
+    curve = result.timeline(channel)
     if curve is None or len(curve.times) == 0:
         raise RenderError(f"{Path(clip).name}: the {channel} channel has no timeline to draw")
     title = f"{channel} intensity - {result.model.id} ({result.model.kind})"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from emi_core.channels import ROWS
 from emi_core.emotions import EMOTIONS
 
 if TYPE_CHECKING:
@@ -106,10 +107,11 @@ class Quality:
 class EMIResult:
     """Estimated mimicry intensities of one clip.
 
-    ``visual``, ``audio`` and ``fused`` map the six emotions to [0, 1]; a channel without input
-    (no face / no audio) is ``None``. The timelines give the same per sampled frame (visual), per
-    audio window (audio) and on a common grid (fused). ``explanation`` says why each fused value is
-    what it is (:mod:`emi_core.explanation`).
+    Each channel of :data:`~emi_core.channels.CHANNELS` (``visual``, ``audio``) and ``fused`` map the
+    six emotions to [0, 1]; a channel without input (no face / no audio) is ``None``. The timelines
+    (``<channel>_timeline``) give the same per sampled frame (visual), per audio window (audio) and
+    on a common grid (fused). :meth:`intensities` and :meth:`timeline` read them by name.
+    ``explanation`` says why each fused value is what it is (:mod:`emi_core.explanation`).
     """
 
     source: str
@@ -125,27 +127,30 @@ class EMIResult:
     warnings: list[str] = field(default_factory=list)
     explanation: Explanation | None = None
 
+    def intensities(self, row: str) -> dict[str, float] | None:
+        """The clip intensities of a channel or ``"fused"`` (``None`` without input)."""
+        if row not in ROWS:
+            raise KeyError(f"no channel {row!r}; expected one of {ROWS}")
+        return getattr(self, row)
+
+    def timeline(self, row: str) -> Curve | None:
+        """The timeline of a channel or ``"fused"`` (``None`` without input)."""
+        if row not in ROWS:
+            raise KeyError(f"no channel {row!r}; expected one of {ROWS}")
+        return getattr(self, f"{row}_timeline")
+
     def to_dict(self, *, timelines: bool = True) -> dict:
         """A JSON-ready dict with every field (timelines and per-frame AUs optional)."""
         out = {
             "source": self.source,
             "model": asdict(self.model),
-            "visual": self.visual,
-            "audio": self.audio,
-            "fused": self.fused,
+            **{row: self.intensities(row) for row in ROWS},
             "quality": asdict(self.quality),
             "warnings": list(self.warnings),
             "explanation": self.explanation.to_dict() if self.explanation is not None else None,
         }
         if timelines:
-            out["timeline"] = {
-                name: curve.to_dict() if curve is not None else None
-                for name, curve in (
-                    ("visual", self.visual_timeline),
-                    ("audio", self.audio_timeline),
-                    ("fused", self.fused_timeline),
-                )
-            }
+            out["timeline"] = {row: _curve_dict(self.timeline(row)) for row in ROWS}
             out["action_units"] = self.action_units.to_dict() if self.action_units is not None else None
         return out
 
@@ -156,8 +161,8 @@ class EMIResult:
     def timeline_rows(self) -> list[dict]:
         """Long-format timeline rows: ``channel, time_s`` and the six intensities."""
         rows = []
-        for channel, curve in (("visual", self.visual_timeline), ("audio", self.audio_timeline),
-                               ("fused", self.fused_timeline)):  # fmt: skip
+        for channel in ROWS:
+            curve = self.timeline(channel)
             if curve is None:
                 continue
             for t, values in zip(curve.times, curve.values, strict=True):
@@ -165,6 +170,10 @@ class EMIResult:
                 row.update({emotion: round(float(v), 4) for emotion, v in zip(EMOTIONS, values, strict=True)})
                 rows.append(row)
         return rows
+
+
+def _curve_dict(curve: Curve | None) -> dict | None:
+    return curve.to_dict() if curve is not None else None
 
 
 def _round(values: np.ndarray, digits: int = 4) -> list[float]:

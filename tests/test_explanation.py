@@ -85,18 +85,20 @@ def _channel(length, seed, additive=True):
     return parts.intensities(), curve, parts if additive else None
 
 
-@pytest.mark.parametrize("weights", [FusionWeights(), FusionWeights(visual=(0.9, 0.1, 0.5, 0.3, 0.7, 0.2), audio=0.4)])
+@pytest.mark.parametrize(
+    "weights", [FusionWeights(), FusionWeights("weighted", {"visual": (0.9, 0.1, 0.5, 0.3, 0.7, 0.2), "audio": 0.4})]
+)
 def test_explanation_adds_up_to_the_fused_value(weights):
     visual, audio = _channel(40, 1), _channel(12, 2)
     explanation = explain({"visual": visual, "audio": audio}, weights)
     assert explanation.kind == ADDITIVE
-    np.testing.assert_allclose(explanation.fused(), fuse(visual[0], audio[0], weights), atol=1e-12)
+    np.testing.assert_allclose(explanation.fused(), fuse({"visual": visual[0], "audio": audio[0]}, weights), atol=1e-12)
     for channel, given in (("visual", visual), ("audio", audio)):
         np.testing.assert_allclose(explanation.contributions[channel].intensities(), given[0], atol=1e-12)
     data = explanation.to_dict()
     for e, emotion in enumerate(EMOTIONS):
         entry = data["fused"][emotion]
-        total = fuse(visual[0], audio[0], weights)[e]
+        total = fuse({"visual": visual[0], "audio": audio[0]}, weights)[e]
         assert entry["value"] == pytest.approx(total, abs=1e-6)
         assert sum(entry["channels"].values()) == pytest.approx(total, abs=2e-6)
         assert sum(c["contribution"] for c in entry["cues"]) == pytest.approx(total, abs=1e-6 * len(entry["cues"]))

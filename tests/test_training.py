@@ -26,7 +26,7 @@ from emi_core.features.cache import AUDIO_EXTRACTOR, VISUAL_EXTRACTOR, Extractor
 from emi_core.models.paper import EMIModel
 from emi_core.training import TrainConfig, evaluate_model, make_loss, pcc_loss, read_split, train
 from emi_core.training.data import epoch_batches
-from emi_core.training.fusion import fit_fusion_weights
+from emi_core.training.fusion import fit_weighted
 from tests.test_models import one_thread  # noqa: F401  (autouse: tiny models run fastest on one thread)
 
 N_VIDEOS, N_TRAIN = 72, 48
@@ -271,10 +271,9 @@ def test_weighted_fusion_is_fitted_on_validation(data, tmp_path):
     out = tmp_path / "weighted"
     assert main(train_args(data, out, "--epochs", "2", "--fusion", "weighted")) == 0
     fusion = EMIModel.from_pretrained(out).fusion
-    assert fusion["method"] == "weighted"
-    assert all(
-        0 <= v <= 1 and v + a == pytest.approx(1) for v, a in zip(fusion["visual"], fusion["audio"], strict=True)
-    )
+    assert fusion.method == "weighted"
+    visual, audio = fusion.weight("visual"), fusion.weight("audio")
+    assert ((visual >= 0) & (visual <= 1)).all() and np.allclose(visual + audio, 1)
 
 
 def test_fit_fusion_weights_prefers_the_informative_channel():
@@ -283,9 +282,9 @@ def test_fit_fusion_weights_prefers_the_informative_channel():
     visual = labels + rng.normal(scale=0.05, size=labels.shape)
     audio = rng.random((60, 6))
     audio[:, 0] = labels[:, 0]  # audio is perfect for the first emotion
-    weights = fit_fusion_weights(visual, audio, labels)
+    weights = fit_weighted({"visual": visual, "audio": audio}, labels).weight("visual")
     assert weights[0] == 0.0 and (weights[1:] >= 0.9).all()
-    assert (fit_fusion_weights(visual[:2], audio[:2], labels[:2]) == 0.5).all()
+    assert (fit_weighted({"visual": visual[:2], "audio": audio[:2]}, labels[:2]).weight("visual") == 0.5).all()
 
 
 def test_losses():

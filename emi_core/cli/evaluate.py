@@ -1,4 +1,4 @@
-"""``emi evaluate``: Pearson's r per emotion for the visual, audio and fused outputs on a split."""
+"""``emi evaluate``: Pearson's r per emotion for every channel, every combination and the fused output on a split."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table (rows visual / audio / fused; six emotions, mean, N) or its JSON form."""
+    """Print the table (a row per channel, combination and fused; six emotions, mean, N) or its JSON form."""
     from emi_core.models.paper import EMIModel  # imports torch: only when the command runs
     from emi_core.training.data import read_split
     from emi_core.training.evaluate import evaluate_model

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from emi_core.channels import CHANNELS
 from emi_core.cli.media_options import add_media_options, limits_from_args
 from emi_core.device import DEVICES, resolve_device
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
-from emi_core.features.cache import CHANNELS
 
 SHOWN = 10
 """Failures printed on the terminal (all are in failures.csv)."""

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from emi_core.channels import ROWS
 from emi_core.cli.media_options import add_media_options, limits_from_args
 from emi_core.emotions import EMOTIONS
 from emi_core.prediction import BatchPrediction, collect_clips, predict_clips
@@ -66,7 +67,7 @@ def _print_table(batch: BatchPrediction) -> None:
     header = "".join(f"{emotion:>15}" for emotion in EMOTIONS)
     for result in batch.results:
         print(f"\n{result.source}\n{'':<8}{header}")
-        for channel in ("visual", "audio", "fused"):
+        for channel in ROWS:
             values = getattr(result, channel)
             cells = "".join(f"{values[e]:>15.3f}" for e in EMOTIONS) if values else f"{'— (no input)':>15}"
             print(f"{channel:<8}{cells}")

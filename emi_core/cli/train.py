@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from emi_core.channels import CHANNELS
 from emi_core.device import DEVICES, resolve_device
 from emi_core.errors import ConfigError
-from emi_core.features.cache import CHANNELS, FeatureCache
+from emi_core.features.cache import FeatureCache
 from emi_core.models.temporal_config import TemporalConfig
 from emi_core.training.config import FUSIONS, LOSSES, TrainConfig
 
@@ -60,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--fusion",
         choices=FUSIONS,
         default=DEFAULTS.fusion,
-        help="late fusion: the paper's mean, or per-emotion weights fitted on --val (default: %(default)s)",
+        help="late fusion: the paper's mean, per-emotion weights or a learned linear map fitted on --val "
+        "(default: %(default)s)",
     )
     parser.add_argument("--max-len", type=int, help="frames per training crop / inference window" + _default("max_len"))
     parser.add_argument("--d-model", type=int, help="width of the TCN and Transformer" + _default("d_model"))

@@ -40,13 +40,11 @@ import numpy as np
 
 from emi_core import __version__
 from emi_core.atomic import atomic_path
+from emi_core.channels import CHANNELS
 from emi_core.errors import EMIError
 
 FORMAT_VERSION = 1
 """Version of the cache layout written by this module."""
-
-CHANNELS: tuple[str, ...] = ("visual", "audio")
-"""The two channels of the paper's model, in the order used everywhere."""
 
 VISUAL_EXTRACTOR = "visual-dual"
 """ResNet18 face embedding (512) ⊕ AU vector, per sampled frame with a face."""
@@ -57,7 +55,7 @@ AUDIO_EXTRACTOR = "audio-wav2vec2"
 STORAGE_DTYPE = np.float16
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 MANIFEST = "extractor.json"
-_NAME_PATTERN = re.compile(r"^(visual|audio)-[a-z0-9][a-z0-9_.-]*$")
+_NAME_PATTERN = re.compile(rf"^({'|'.join(CHANNELS)})-[a-z0-9][a-z0-9_.-]*$")
 
 
 class CacheError(EMIError):

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from emi_core.atomic import atomic_path
+from emi_core.channels import CHANNELS, ordered
 from emi_core.errors import ConfigError, EMIError, ExtractionError, ModelError
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
@@ -45,7 +46,6 @@ from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE, RANDOM
 from emi_core.features.cache import (
     AUDIO_EXTRACTOR,
-    CHANNELS,
     VISUAL_EXTRACTOR,
     ExtractorSpec,
     FeatureCache,
@@ -234,11 +234,10 @@ class Extractors:
         device: str | torch.device = "cpu",
     ) -> Extractors:
         """Extractors for new features (``emi extract``); :class:`ModelError` when a backbone is unusable."""
-        unknown = set(channels) - set(CHANNELS)
-        if unknown or not channels:
-            raise ConfigError(
-                f"--channels must be a comma-separated subset of {','.join(CHANNELS)}, got {','.join(channels)}"
-            )
+        try:
+            channels = ordered(channels)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         if fps <= 0:
             raise ConfigError(f"--fps must be positive, got {fps:g}")
         by_channel: dict[str, ChannelExtractor] = {}

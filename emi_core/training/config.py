@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from emi_core.features.cache import CHANNELS
+from emi_core.channels import CHANNELS, ordered
+from emi_core.fusion import FUSION_METHODS
 
 LOSSES: tuple[str, ...] = ("mse", "pcc", "mse+pcc")
 """Training losses (see :mod:`emi_core.training.losses`)."""
 
-FUSIONS: tuple[str, ...] = ("mean", "weighted")
-"""Late fusion written by ``emi train``: the paper's mean, or per-emotion weights fitted on validation."""
+FUSIONS: tuple[str, ...] = FUSION_METHODS
+"""Late fusion written by ``emi train``: the paper's mean, per-emotion weights or a learned linear map,
+the last two fitted on validation (see :mod:`emi_core.training.fusion`)."""
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,7 @@ class TrainConfig:
     model: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = set(self.channels) - set(CHANNELS)
-        if unknown or not self.channels:
-            raise ValueError(
-                f"channels must be some of {', '.join(CHANNELS)}, got {', '.join(self.channels) or 'none'}"
-            )
-        object.__setattr__(self, "channels", tuple(c for c in CHANNELS if c in self.channels))
+        object.__setattr__(self, "channels", ordered(self.channels))
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; expected one of {LOSSES}")
         if self.fusion not in FUSIONS:

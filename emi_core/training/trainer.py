@@ -40,16 +40,18 @@ from tqdm import tqdm
 
 from emi_core import __version__
 from emi_core.atomic import atomic_path
+from emi_core.channels import CHANNELS, FUSED
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import TrainingError
-from emi_core.features.cache import CHANNELS, CacheError, FeatureCache, FeatureStore
-from emi_core.models.paper import EMIModel, channel_config, mean_fusion
+from emi_core.features.cache import CacheError, FeatureCache, FeatureStore
+from emi_core.fusion import FusionWeights
+from emi_core.models.paper import EMIModel, channel_config
 from emi_core.models.paper.model import predict_store
 from emi_core.models.temporal_config import TemporalConfig
 from emi_core.training.config import TrainConfig
 from emi_core.training.data import ChannelData, CropDataset, Split, collate, epoch_batches, join, read_split
-from emi_core.training.evaluate import Evaluation, evaluate_predictions
-from emi_core.training.fusion import fit_fusion_weights
+from emi_core.training.evaluate import Evaluation, evaluate_predictions, with_combinations
+from emi_core.training.fusion import fit_fusion
 from emi_core.training.losses import make_loss
 
 LAST_CHECKPOINT = "last.pt"
@@ -76,8 +78,8 @@ class EpochRecord:
         for channel in channels:
             row[f"{channel}_train_loss"] = _cell(self.train_loss.get(channel))
             row[f"{channel}_lr"] = _cell(self.lr.get(channel))
-        for name in (*channels, "fused"):
-            scores = self.validation.pearson.get(name, {}) if name in self.train_loss or name == "fused" else {}
+        for name in (*channels, FUSED):
+            scores = self.validation.pearson.get(name, {}) if name in self.train_loss or name == FUSED else {}
             row[f"{name}_val_mean"] = _cell(scores.get("mean"))
             for emotion in EMOTIONS:
                 row[f"{name}_val_{emotion}"] = _cell(scores.get(emotion))
@@ -186,7 +188,7 @@ def train(
             seconds=time.perf_counter() - began,
             train_loss=losses,
             lr=rates,
-            validation=evaluate_predictions(_with_fused(model, current), data.val_split.labels),
+            validation=evaluate_predictions(with_combinations(current, model.fuse), data.val_split.labels),
             improved=tuple(improved),
             stopped=tuple(c for c in active if runs[c].stopped),
         )
@@ -204,7 +206,7 @@ def train(
     best = {c: runs[c].best_pred for c in config.channels}
     return TrainResult(
         out=out,
-        evaluation=evaluate_predictions(_with_fused(best_model, best), data.val_split.labels),
+        evaluation=evaluate_predictions(with_combinations(best, best_model.fuse), data.val_split.labels),
         best_epoch={c: runs[c].best_epoch for c in config.channels},
         epochs_run=done,
         resumed_from=start,
@@ -327,23 +329,15 @@ def _disable(progress: bool | None) -> bool | None:
     return None if progress is None else not progress
 
 
-def _with_fused(model: EMIModel, preds: dict[str, np.ndarray | None]) -> dict[str, np.ndarray | None]:
-    full = {c: preds.get(c) for c in CHANNELS}
-    return {**full, "fused": model.fuse(full["visual"], full["audio"])}
-
-
 def _save_best(
     best_model: EMIModel, runs: dict[str, _ChannelRun], config: TrainConfig, data: _Data, out: Path, epoch: int
 ) -> None:
     """Write the best-so-far checkpoint (each channel at its best epoch) with its metrics and card."""
     best = {c: runs[c].best_pred for c in config.channels}
     labels = data.val_split.labels
-    fusion = mean_fusion()
-    if config.fusion == "weighted" and len(config.channels) == 2:
-        weights = fit_fusion_weights(best["visual"], best["audio"], labels)
-        fusion = {"method": "weighted", "visual": weights.tolist(), "audio": (1.0 - weights).tolist()}
-    best_model.fusion = fusion
-    evaluation = evaluate_predictions(_with_fused(best_model, best), labels)
+    fitted = len(config.channels) > 1 and all(best[c] is not None for c in config.channels)
+    best_model.fusion = fit_fusion(config.fusion, best, labels) if fitted else FusionWeights()
+    evaluation = evaluate_predictions(with_combinations(best, best_model.fuse), labels)
     best_model.info = {
         "name": out.resolve().name,
         "training": {
@@ -383,7 +377,7 @@ def _save_last(
         "finished": finished,
         "model": model.state_dict(),
         "best_model": best_model.state_dict(),
-        "best_fusion": best_model.fusion,
+        "best_fusion": best_model.fusion.to_dict(),
         "best_info": best_model.info,
         "channels": {
             c: {
@@ -425,7 +419,7 @@ def _load_last(
         )
     model.load_state_dict(state["model"])
     best_model.load_state_dict({k: v.cpu() for k, v in state["best_model"].items()})
-    best_model.fusion, best_model.info = state["best_fusion"], state["best_info"]
+    best_model.fusion, best_model.info = FusionWeights.from_dict(state["best_fusion"]), state["best_info"]
     for channel, run in runs.items():
         saved = state["channels"][channel]
         run.optimizer.load_state_dict(saved["optimizer"])

@@ -12,7 +12,6 @@ from emi_core.models.paper.model import (
     EMIModel,
     VisualEMIModel,
     channel_config,
-    mean_fusion,
 )
 
 __all__ = [
@@ -22,5 +21,4 @@ __all__ = [
     "EMIModel",
     "VisualEMIModel",
     "channel_config",
-    "mean_fusion",
 ]

@@ -1,17 +1,20 @@
 """The paper's model: one temporal regressor per channel and late fusion, with Hugging Face I/O.
 
-``EMIModel`` bundles a :class:`VisualEMIModel` (dual-channel ResNet18 ⊕ AU sequences) and/or an
+``EMIModel`` bundles one temporal regressor per channel of :data:`~emi_core.channels.CHANNELS` it
+has, e.g. a :class:`VisualEMIModel` (dual-channel ResNet18 ⊕ AU sequences) and an
 :class:`AudioEMIModel` (Wav2Vec2 hidden states). Each channel is its own regressor trained on its own
-features; the clip estimate is the average of the channels that have input (the paper), or a
-per-emotion weighted average fitted on validation predictions (``fusion["method"] == "weighted"``).
+features; the clip estimate is their late fusion (:class:`~emi_core.fusion.FusionWeights`: the
+paper's average of the channels that have input, per-emotion weights or a learned map fitted on
+validation predictions).
 
 Checkpoint folder (``save_pretrained``)::
 
-    config.json         {"model_type": "emi-paper", "format_version", "visual", "audio", "fusion", "info"}
-    model.safetensors   weights, keys "regressors.visual.*" / "regressors.audio.*"
+    config.json         {"model_type": "emi-paper", "format_version", <one entry per channel>, "fusion", "info"}
+    model.safetensors   weights, keys "regressors.<channel>.*"
     README.md           generated model card (YAML front matter + data, splits, metrics, backbones, limits)
 
-``config["visual"|"audio"]`` is ``{"model": TemporalConfig, "features": {"name", "config", "dim"}}``;
+``config[<channel>]`` is ``{"model": TemporalConfig, "features": {"name", "config", "dim"}}`` (``null``
+for a channel the model lacks); ``config["fusion"]`` is :meth:`FusionWeights.to_dict`;
 ``features`` is the :class:`~emi_core.features.cache.ExtractorSpec` that produced the training
 features (backbone id, frame rate, layer, AU names …), so the same extractor can be rebuilt to serve
 the model.
@@ -34,9 +37,10 @@ from safetensors import SafetensorError
 from torch import nn
 
 from emi_core.atomic import atomic_path
+from emi_core.channels import CHANNELS, FUSED
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import ModelError
-from emi_core.features.cache import CHANNELS, ExtractorSpec, FeatureCache, FeatureStore
+from emi_core.features.cache import ExtractorSpec, FeatureCache, FeatureStore
 from emi_core.fusion import FusionWeights, fuse, fuse_curves
 from emi_core.models.temporal import TemporalConfig, TemporalRegressor, sigmoid
 from emi_core.result import Curve
@@ -47,7 +51,6 @@ MODEL_TYPE = "emi-paper"
 FORMAT_VERSION = 1
 """``config["format_version"]`` of checkpoints written by this module."""
 
-FUSION_METHODS = ("mean", "weighted")
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
@@ -78,7 +81,7 @@ class AudioEMIModel(ChannelEMIModel):
     channel = "audio"
 
 
-CHANNEL_MODELS: dict[str, type[ChannelEMIModel]] = {"visual": VisualEMIModel, "audio": AudioEMIModel}
+CHANNEL_MODELS: dict[str, type[ChannelEMIModel]] = {m.channel: m for m in (VisualEMIModel, AudioEMIModel)}
 
 
 def predict_store(
@@ -98,14 +101,8 @@ def predict_store(
 
 
 def channel_config(features: ExtractorSpec, model: TemporalConfig) -> dict[str, Any]:
-    """The ``visual`` / ``audio`` argument of :class:`EMIModel` for one channel."""
+    """The argument of :class:`EMIModel` for one channel (``visual=…``, ``audio=…``)."""
     return {"features": features.to_dict(), "model": model.to_dict()}
-
-
-def mean_fusion() -> dict[str, Any]:
-    """The paper's fusion: plain average of the available channels."""
-    half = [0.5] * len(EMOTIONS)
-    return {"method": "mean", "visual": half, "audio": list(half)}
 
 
 class EMIModel(
@@ -116,26 +113,29 @@ class EMIModel(
     paper_url="https://arxiv.org/abs/2403.11757",
     tags=["emotion-recognition", "affective-computing", "ABAW", "emotional-mimicry-intensity"],
 ):
-    """Visual and/or audio temporal regressors with late fusion.
+    """One temporal regressor per channel, with late fusion.
 
     Args:
-        visual, audio: :func:`channel_config` dicts; at least one is required.
-        fusion: ``{"method": "mean" | "weighted", "visual": [6 weights], "audio": [6 weights]}``
-            (default: :func:`mean_fusion`).
+        fusion: a :class:`~emi_core.fusion.FusionWeights` or its :meth:`~FusionWeights.to_dict` form
+            (default: the paper's mean).
         info: provenance and results (training data, splits, metrics) shown in the model card.
+        **channels: ``visual=``, ``audio=`` …: :func:`channel_config` dicts (or ``None``); at least one.
     """
 
     def __init__(
         self,
-        visual: dict[str, Any] | None = None,
-        audio: dict[str, Any] | None = None,
-        fusion: dict[str, Any] | None = None,
+        fusion: FusionWeights | dict[str, Any] | None = None,
         info: dict[str, Any] | None = None,
+        **channels: dict[str, Any] | None,
     ):
         super().__init__()
+        unknown = set(channels) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(sorted(unknown))}; expected some of {CHANNELS}")
         self.regressors = nn.ModuleDict()
         self.features: dict[str, ExtractorSpec] = {}
-        for channel, spec in (("visual", visual), ("audio", audio)):
+        for channel in CHANNELS:
+            spec = channels.get(channel)
             if spec is None:
                 continue
             features = ExtractorSpec.from_dict(spec["features"])
@@ -148,27 +148,19 @@ class EMIModel(
             self.features[channel] = features
         if not self.regressors:
             raise ValueError("an EMIModel needs at least one channel")
-        self.fusion = dict(fusion or mean_fusion())
-        if self.fusion.get("method") not in FUSION_METHODS:
-            raise ValueError(f"fusion method must be one of {FUSION_METHODS}, got {self.fusion.get('method')!r}")
-        self.fusion_weights.arrays()  # validates the weights
+        self.fusion = fusion if isinstance(fusion, FusionWeights) else FusionWeights.from_dict(fusion)
         self.info: dict[str, Any] = dict(info or {})
 
     # -- description --------------------------------------------------------------------------
 
     @property
     def channels(self) -> tuple[str, ...]:
-        """The channels this model has, in ``("visual", "audio")`` order."""
+        """The channels this model has, in :data:`~emi_core.channels.CHANNELS` order."""
         return tuple(c for c in CHANNELS if c in self.regressors)
 
     def regressor(self, channel: str) -> ChannelEMIModel:
         """The regressor of ``channel``; :class:`KeyError` if the model has none."""
         return self.regressors[channel]
-
-    @property
-    def fusion_weights(self) -> FusionWeights:
-        """The late-fusion weights as used by :func:`emi_core.fusion.fuse`."""
-        return FusionWeights(visual=tuple(self.fusion["visual"]), audio=tuple(self.fusion["audio"]))
 
     @property
     def config(self) -> dict[str, Any]:
@@ -181,52 +173,39 @@ class EMIModel(
             "model_type": MODEL_TYPE,
             "format_version": FORMAT_VERSION,
             **channels,
-            "fusion": self.fusion,
+            "fusion": self.fusion.to_dict(),
             "info": self.info,
         }
 
     # -- inference ----------------------------------------------------------------------------
 
-    def predict(
-        self,
-        visual: Sequence[np.ndarray | None] | None = None,
-        audio: Sequence[np.ndarray | None] | None = None,
-        batch_size: int = 16,
-    ) -> dict[str, np.ndarray | None]:
+    def predict(self, batch_size: int = 16, **features: Sequence[np.ndarray | None] | None) -> dict[str, Any]:
         """Clip intensities for a batch of videos.
 
-        ``visual`` / ``audio`` are lists of per-video ``(T, D)`` feature sequences (``None`` or empty
-        where a video has no face / no audio), or ``None`` for a channel not given. Returns
-        ``{"visual", "audio", "fused"}``: ``(N, 6)`` float64 arrays in [0, 1] with NaN rows where
-        that video had no input, or ``None`` when the channel was not given or the model lacks it.
-        ``fused`` uses the available channel(s) of each video (NaN only when both are missing).
+        ``visual=``, ``audio=`` … are lists of per-video ``(T, D)`` feature sequences (``None`` or empty
+        where a video has no input for that channel), or ``None`` for a channel not given. Returns
+        ``{channel…, "fused"}``: ``(N, 6)`` float64 arrays in [0, 1] with NaN rows where that video had
+        no input, or ``None`` when the channel was not given or the model lacks it. ``fused`` uses
+        the available channel(s) of each video (NaN only when all are missing).
         """
-        given = {"visual": visual, "audio": audio}
-        sizes = {len(v) for v in given.values() if v is not None}
+        ordered_given = {c: features[c] for c in CHANNELS if features.get(c) is not None}
+        unknown = set(features) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(sorted(unknown))}; expected some of {CHANNELS}")
+        sizes = {len(v) for v in ordered_given.values()}
         if len(sizes) > 1:
-            raise ValueError(f"visual and audio batches differ in size: {sorted(sizes)}")
-        out: dict[str, np.ndarray | None] = {}
-        for channel in CHANNELS:
-            sequences = given[channel]
-            if sequences is None or channel not in self.regressors:
-                out[channel] = None
-                continue
-            self._check_dims(channel, sequences)
-            out[channel] = self.regressors[channel].predict_clips(sequences, batch_size)
-        out["fused"] = self.fuse(out["visual"], out["audio"])
+            raise ValueError(f"the channels' batches differ in size: {sorted(sizes)}")
+        out: dict[str, Any] = {channel: None for channel in CHANNELS}
+        for channel, sequences in ordered_given.items():
+            if channel in self.regressors:
+                self._check_dims(channel, sequences)
+                out[channel] = self.regressors[channel].predict_clips(sequences, batch_size)
+        out[FUSED] = self.fuse(out)
         return out
 
-    def fuse(self, visual: np.ndarray | None, audio: np.ndarray | None) -> np.ndarray | None:
-        """Late fusion of ``(N, 6)`` channel intensities, row by row over the channels present."""
-        if visual is None or audio is None:
-            present = visual if audio is None else audio
-            return None if present is None else np.array(present, dtype=np.float64)
-        fused = fuse(np.nan_to_num(visual), np.nan_to_num(audio), self.fusion_weights)
-        has_visual = np.isfinite(visual).all(axis=1)
-        has_audio = np.isfinite(audio).all(axis=1)
-        fused[~has_visual] = audio[~has_visual]
-        fused[~has_audio] = visual[~has_audio]
-        return fused
+    def fuse(self, outputs: dict[str, np.ndarray | None]) -> np.ndarray | None:
+        """Late fusion of ``{channel: (N, 6)}`` intensities, row by row over the channels present."""
+        return fuse(outputs, self.fusion)
 
     def predict_clip(self, channel: str, features: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, Curve]:
         """One clip, one channel, one pass: its ``(6,)`` intensities and their per-frame :class:`Curve`.
@@ -240,22 +219,18 @@ class EMIModel(
         logits = self.regressors[channel].predict_frames([features])[0]
         return sigmoid(logits.mean(axis=0)), Curve(np.asarray(times, dtype=np.float64), sigmoid(logits))
 
-    def predict_timeline(
-        self,
-        visual: tuple[np.ndarray, np.ndarray] | None = None,
-        audio: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> dict[str, Curve | None]:
-        """Per-frame intensities of one clip: ``{"visual", "audio", "fused"}`` → :class:`Curve` or ``None``.
+    def predict_timeline(self, **given: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Curve | None]:
+        """Per-frame intensities of one clip: ``{channel…, "fused"}`` → :class:`Curve` or ``None``.
 
         Each channel is given as ``(features (T, D), times (T,))`` (see :meth:`predict_clip`); an absent
-        or empty channel gives ``None``. ``fused`` is :func:`emi_core.fusion.fuse_curves` of the two:
-        on the visual frame times when there is a face, else on the audio times.
+        or empty channel gives ``None``. ``fused`` is :func:`emi_core.fusion.fuse_curves` of them.
         """
         curves: dict[str, Curve | None] = {}
-        for channel, given in (("visual", visual), ("audio", audio)):
-            present = given is not None and channel in self.regressors and len(given[0]) > 0
-            curves[channel] = self.predict_clip(channel, *given)[1] if present else None
-        curves["fused"] = fuse_curves(curves["visual"], curves["audio"], self.fusion_weights)
+        for channel in CHANNELS:
+            pair = given.get(channel)
+            present = pair is not None and channel in self.regressors and len(pair[0]) > 0
+            curves[channel] = self.predict_clip(channel, *pair)[1] if present else None
+        curves[FUSED] = fuse_curves(curves, self.fusion)
         return curves
 
     def predict_cached(self, cache: FeatureCache, ids: Sequence[str], batch_size: int = 16) -> dict[str, Any]:
@@ -268,7 +243,7 @@ class EMIModel(
         for channel in self.channels:
             store = cache.open(self.features[channel])
             out[channel] = predict_store(self.regressors[channel], store, ids, batch_size)
-        out["fused"] = self.fuse(out["visual"], out["audio"])
+        out[FUSED] = self.fuse(out)
         return out
 
     def _check_dims(self, channel: str, sequences: Sequence[np.ndarray | None]) -> None:
@@ -351,7 +326,7 @@ class EMIModel(
                 local_files_only=local_files_only,
             )
         try:
-            model = cls(**{key: config.get(key) for key in ("visual", "audio", "fusion", "info")})
+            model = cls(**{key: config.get(key) for key in (*CHANNELS, "fusion", "info")})
         except (KeyError, TypeError, ValueError) as err:
             raise ModelError(f"{model_id}: invalid config.json ({err})") from None
         try:

@@ -12,9 +12,10 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from emi_core.channels import CHANNELS
 from emi_core.emotions import EMOTIONS
+from emi_core.fusion import FusionWeights
 
-ROWS = ("visual", "audio", "fused")
 PAPER = (
     "Yu, Zhu & Zhu (CVPRW 2024), *Efficient Feature Extraction and Late Fusion Strategy for Audiovisual "
     "Emotional Mimicry Intensity Estimation*"
@@ -54,19 +55,19 @@ def build_model_card(config: dict[str, Any]) -> ModelCard:
 
 
 def results_table(metrics: dict[str, dict[str, float | None]]) -> str:
-    """The paper's table as Markdown: one row per channel (visual, audio, fused), six emotions + mean."""
+    """The paper's table as Markdown: one row per channel, combination and the fused estimate, in the
+    order recorded; six emotions + mean."""
     header = "| Channel | " + " | ".join(EMOTIONS) + " | Mean |"
     lines = [header, "|" + "---|" * (len(EMOTIONS) + 2)]
-    for row in ROWS:
-        if row in metrics:
-            values = [metrics[row].get(e) for e in (*EMOTIONS, "mean")]
-            lines.append(f"| {row.capitalize()} | " + " | ".join(_number(v) for v in values) + " |")
+    for row in metrics:
+        values = [metrics[row].get(e) for e in (*EMOTIONS, "mean")]
+        lines.append(f"| {row.capitalize()} | " + " | ".join(_number(v) for v in values) + " |")
     return "\n".join(lines)
 
 
 def _eval_results(metrics: dict, dataset: str, split: str) -> list[EvalResult]:
     results = []
-    for row in ROWS:
+    for row in metrics:
         for emotion in (*EMOTIONS, "mean"):
             value = (metrics.get(row) or {}).get(emotion)
             if value is None:
@@ -88,8 +89,8 @@ def _eval_results(metrics: dict, dataset: str, split: str) -> list[EvalResult]:
 
 
 def _summary(config: dict) -> str:
-    channels = [c for c in ("visual", "audio") if config.get(c)]
-    fusion = config.get("fusion") or {}
+    channels = [c for c in CHANNELS if config.get(c)]
+    fusion = FusionWeights.from_dict(config.get("fusion"))
     lines = [
         "Estimates the six *Emotional Mimicry Intensities* of a video (ABAW EMI task), each in [0, 1]: "
         + ", ".join(EMOTIONS)
@@ -106,24 +107,14 @@ def _summary(config: dict) -> str:
             f"({model['layers']} layers, {model['heads']} heads, d={model['d_model']}) → mean pooling → 6 sigmoids; "
             f"windows of ≤ {model['max_len']} frames |"
         )
-    if fusion.get("method") == "weighted":
-        weights = ", ".join(f"{e} {w:.2f}" for e, w in zip(EMOTIONS, fusion["visual"], strict=True))
-        lines += [
-            "",
-            f"Late fusion: per-emotion weighted average fitted on the validation split (visual weight: {weights}).",
-        ]
-    else:
-        lines += [
-            "",
-            "Late fusion: average of the channels that have input (the paper); "
-            "one channel alone if the other is missing.",
-        ]
+    fitted = " (fitted on the validation split)" if fusion.method != "mean" else ""
+    lines += ["", f"Late fusion: {fusion.describe()}{fitted}."]
     return "\n".join(lines)
 
 
 def _features(config: dict) -> str:
     lines = []
-    for channel in ("visual", "audio"):
+    for channel in CHANNELS:
         if not config.get(channel):
             continue
         features = config[channel]["features"]

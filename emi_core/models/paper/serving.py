@@ -56,7 +56,7 @@ class PaperBackend(EMIBackend):
         self.model = model
         self.extractors = extractors
         self.info = info
-        self.fusion = model.fusion_weights
+        self.fusion = model.fusion
         visual = extractors.by_channel.get("visual")
         if visual is not None:
             self.analysis_fps = visual.fps
