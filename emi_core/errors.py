@@ -12,9 +12,25 @@ Errors of one sub-package live beside it and derive from these: ``CacheError``
 
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``), so it stays one line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
 
 class EMIError(Exception):
-    """Base class of user-facing errors: ``str(err)`` is a complete one-line explanation."""
+    """Base class of user-facing errors: ``str(err)`` is a complete one-line explanation.
+
+    Control characters in the message (a newline in a file name, say) are escaped, so no message can
+    be split into several lines or carry terminal escapes.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class ConfigError(EMIError):

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from emi_core import __version__
-from emi_core.errors import EMIError
+from emi_core.errors import EMIError, one_line
 from emi_core.native_logs import quiet_native_stderr
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -31,9 +31,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 EXIT_USER_ERROR = 2
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit code 2), like every other error."""
+
+    def error(self, message: str):  # noqa: D102 (argparse's hook)
+        self.exit(EXIT_USER_ERROR, f"error: {self.prog}: {one_line(message)} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``emi`` parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="emi",
         description="EMI studio: Emotional Mimicry Intensity estimation, scoring and leaderboard.",
     )

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from emi_core.channels import CHANNELS
-from emi_core.cli.media_options import add_media_options, limits_from_args
+from emi_core.cli.media_options import add_media_options, limits_from_args, positive
 from emi_core.device import DEVICES, resolve_device
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
 
@@ -43,9 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--audio-layer", type=int, default=None, metavar="N",
                         help="hidden-state layer, 0 to the number of layers (default: the last)")
-    parser.add_argument(
-        "--fps", type=float, default=30.0, help="frames per second analysed (default: %(default)s, the paper's)"
-    )
+    parser.add_argument("--fps", type=positive(float), default=30.0,
+                        help="frames per second analysed (default: %(default)s, the paper's)")
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (default: %(default)s)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

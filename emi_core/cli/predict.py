@@ -7,7 +7,7 @@ import json
 import sys
 
 from emi_core.channels import ROWS
-from emi_core.cli.media_options import add_media_options, limits_from_args
+from emi_core.cli.media_options import add_media_options, limits_from_args, positive
 from emi_core.emotions import EMOTIONS
 from emi_core.prediction import BatchPrediction, collect_clips, predict_clips
 
@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="'default' (offline EMI prior), a checkpoint folder or a hub id (default: $EMI_MODEL or 'default')",
     )
-    parser.add_argument("--fps", type=float, default=None, help="frames per second to analyse (default: the model's)")
+    parser.add_argument("--fps", type=positive(float), default=None,
+                        help="frames per second to analyse (default: the model's)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON (an array for several clips)")
     parser.add_argument("--csv", metavar="OUT.csv", help="write a challenge-format CSV (Filename = file stem)")
     parser.add_argument("--timeline-dir", metavar="DIR", help="write one timeline CSV per clip into DIR")

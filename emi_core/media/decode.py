@@ -24,13 +24,23 @@ AUDIO_SAMPLE_RATE = 16_000
 DEFAULT_NATIVE_FPS = 25.0
 SILENCE_DBFS = -60.0
 """Audio whose peak stays at or below this level is treated as no audio (e.g. a muted phone track)."""
+MIN_SIDE = 64
+"""Smallest long side frames may be downscaled to: below it no face can be found."""
+BUDGET_FPS = 60.0
+"""Native frame rate assumed by the pixel budget when the file does not state one (e.g. variable-rate webm)."""
+MIN_FRAME_PIXELS = 65_536
+"""Each decoded frame counts at least this many pixels in the budget (tiny frames still cost a decode)."""
 
 
 @dataclass(frozen=True)
 class MediaLimits:
     """Limits on what is decoded; the defaults suit a public demo, the CLI can raise them.
 
-    ``truncate``: cut clips longer than ``max_duration_s`` (with a warning) instead of rejecting them.
+    ``max_frame_megapixels`` bounds one source frame (before downscaling) and
+    ``max_decoded_megapixels`` the source pixels decoded for the whole clip (width × height × native
+    frame rate × seconds): decoding costs that much whatever rate is sampled, so a short, small file of
+    8K video at 60 fps is refused (or cut) before any decoding. ``truncate``: cut clips over the
+    duration or pixel budget (with a warning) instead of rejecting them.
     """
 
     max_duration_s: float = 120.0
@@ -38,6 +48,16 @@ class MediaLimits:
     max_side: int = 640
     max_fps: float = 30.0
     truncate: bool = False
+    max_frame_megapixels: float = 36.0
+    max_decoded_megapixels: float = 4000.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_duration_s", "max_file_mb", "max_fps", "max_frame_megapixels", "max_decoded_megapixels"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        if not isinstance(self.max_side, int) or self.max_side < MIN_SIDE:
+            raise ValueError(f"max_side must be an integer of at least {MIN_SIDE} pixels, got {self.max_side!r}")
 
     @property
     def max_file_bytes(self) -> int:
@@ -100,9 +120,40 @@ def open_media(path: str | Path, limits: MediaLimits | None = None) -> MediaSour
             )
         truncated = True
         warnings.append(f"clip cut to the first {limits.max_duration_s:g} s of {info.duration_s:.1f} s")
+    seconds = min(info.duration_s or math.inf, limits.max_duration_s)
+    budget_s = pixel_budget_seconds(info, limits)
+    if budget_s < seconds and info.duration_s is None:
+        seconds = budget_s  # length unknown (browser webm): checked once decoded
+    elif budget_s < seconds:
+        video = f"{info.width}×{info.height} video at {info.fps or BUDGET_FPS:g} fps"
+        if not limits.truncate:
+            raise MediaError(
+                f"{name}: decoding {info.duration_s:.1f} s of {video} exceeds the limit of "
+                f"{limits.max_decoded_megapixels:g} megapixels per clip (at most {budget_s:.1f} s of it): "
+                "use a smaller or shorter clip"
+            )
+        truncated, seconds = True, budget_s
+        warnings[:] = [w for w in warnings if not w.startswith("clip cut")]
+        warnings.append(
+            f"clip cut to the first {budget_s:.1f} s: {video} exceeds the decoding budget of "
+            f"{limits.max_decoded_megapixels:g} megapixels"
+        )
     if not info.has_audio:
         warnings.append("no audio track: the audio channel is skipped")
-    return MediaSource(info, limits, min(info.duration_s or math.inf, limits.max_duration_s), truncated, warnings)
+    return MediaSource(info, limits, seconds, truncated, warnings)
+
+
+def pixel_budget_seconds(info: MediaInfo, limits: MediaLimits) -> float:
+    """Seconds of ``info``'s video that fit the pixel budget (``inf`` for audio); raise for oversized frames."""
+    if not info.has_video or not info.width or not info.height:
+        return math.inf
+    frame_pixels = info.width * info.height
+    if frame_pixels > limits.max_frame_megapixels * 1e6:
+        raise MediaError(
+            f"{Path(info.path).name}: {info.width}×{info.height} frames exceed the limit of "
+            f"{limits.max_frame_megapixels:g} megapixels per frame"
+        )
+    return limits.max_decoded_megapixels * 1e6 / (max(frame_pixels, MIN_FRAME_PIXELS) * (info.fps or BUDGET_FPS))
 
 
 def sampling_rate(info: MediaInfo, fps: float | None, limits: MediaLimits) -> float:
@@ -224,18 +275,19 @@ def _decode_window(source: MediaSource) -> float:
     """Seconds to decode: the whole clip, or up to the limit (plus a frame) when the length is unknown."""
     if source.info.duration_s is not None:
         return source.decode_seconds
-    return source.limits.max_duration_s + 0.05
+    return source.decode_seconds + 0.05
 
 
 def _check_complete(source: MediaSource, decoded_s: float, stream: str, message: str) -> None:
     """Turn an unknown-length clip over the limit into an error/warning, and flag partial decodes."""
     info, limits = source.info, source.limits
-    if info.duration_s is None and decoded_s >= limits.max_duration_s:
+    if info.duration_s is None and decoded_s >= source.decode_seconds:
+        limit = f"{round(source.decode_seconds, 1):g} s"
         if not limits.truncate:
-            raise MediaError(f"{source.name}: the clip is longer than the limit of {limits.max_duration_s:g} s")
+            raise MediaError(f"{source.name}: the clip is longer than the limit of {limit}")
         if not source.truncated:
             source.truncated = True
-            source.warnings.append(f"clip cut to the first {limits.max_duration_s:g} s")
+            source.warnings.append(f"clip cut to the first {limit}")
     expected = source.decode_seconds if info.duration_s is not None else None
     if expected and decoded_s < 0.9 * expected - 0.5:
         source.warnings.append(
