@@ -16,8 +16,9 @@ from emi_core.dataset import DatasetError, VideoFolder, read_ids
 from emi_core.emotions import CSV_HEADER_LINE
 from emi_core.errors import MediaError, ModelError
 from emi_core.features.au import AU_NAMES
+from emi_core.features.batch import FAILURES_FILE, read_failures
 from emi_core.features.cache import FeatureCache
-from emi_core.features.extract import FAILURES_FILE, Extractors, read_failures
+from emi_core.features.extract import Extractors
 from tests.test_backbones import save_resnet18_pth, save_tiny_wav2vec2
 
 FPS = 5
@@ -245,3 +246,29 @@ def test_serving_a_checkpoint_uses_the_recorded_backbones(backbones, media, tmp_
     (checkpoint / "backbones").mkdir()
     shutil.copy(tmp_path / "gone.pth", checkpoint / "backbones" / "resnet18.pth")
     assert PaperBackend.from_pretrained(checkpoint, device="cpu").info.kind == "trained"
+
+
+@pytest.mark.slow
+def test_extract_split_fills_the_cache_from_python(dataset, backbones):
+    """The library entry point does what ``emi extract`` does, with one run object; loaded extractors stay open."""
+    from emi_core.features.batch import ExtractionRun, extract_split
+
+    extractors = Extractors.from_options(["audio"], audio_backbone=str(backbones["audio"]), fps=FPS)
+    lines: list[str] = []
+    run = ExtractionRun(progress=False, log=lines.append)
+    result = extract_split(dataset / "videos", dataset / "split.csv", dataset / "cache", extractors, run)
+    assert (result.extracted, result.skipped) == (4, 0) and {f.id for f in result.failures} == {CORRUPT, ABSENT}
+    assert lines[0].startswith("6 videos listed; 5 media files in") and "audio features:" in lines[1]
+    assert result.stores["audio"].ids() == sorted(CLIPS)
+    again = extract_split(dataset / "videos", [dataset / "split.csv"], FeatureCache(dataset / "cache"),
+                          extractors.specs, run)
+    assert (again.extracted, again.skipped, len(again.failures)) == (0, 4, 2)
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_a_run_needs_at_least_one_worker(workers):
+    from emi_core.errors import ConfigError
+    from emi_core.features.batch import ExtractionRun
+
+    with pytest.raises(ConfigError, match="at least 1"):
+        ExtractionRun(workers=workers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from emi_core.channels import CHANNELS
 from emi_core.cli.media_options import add_media_options, limits_from_args, positive
@@ -54,14 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Extract every listed video not yet in the cache; exit code 2 if any failed."""
-    from emi_core.dataset import VideoFolder, read_ids
-    from emi_core.features.cache import FeatureCache
-    from emi_core.features.extract import FAILURES_FILE, Extractors, extract_videos
+    from emi_core.features.batch import FAILURES_FILE, ExtractionRun, extract_split
+    from emi_core.features.extract import Extractors
 
-    ids = list(dict.fromkeys(i for split in args.split for i in read_ids(split)))
-    folder = VideoFolder(args.videos)
     device = resolve_device(args.device)
     limits = limits_from_args(args)
+    run = ExtractionRun(
+        workers=args.workers, device=device, limits=limits, progress=False if args.no_progress else None
+    )
     extractors = Extractors.from_options(
         [c.strip() for c in args.channels.split(",") if c.strip()],
         visual_backbone=args.visual_backbone,
@@ -72,32 +73,21 @@ def run(args: argparse.Namespace) -> int:
         max_side=limits.max_side,
         device=device,
     )
-    cache = FeatureCache(args.cache)
-    specs = extractors.specs
-    print(f"{len(ids)} videos listed; {len(folder)} media files in {folder.root}; device {device}")
-    for channel, spec in specs.items():
-        print(f"{channel} features: {cache.root / spec.key} ({spec.dim}-d, backbone {spec.config['backbone']})")
-    if args.workers > 1:  # each worker loads its own copy: free this one
-        extractors.close()
-        extractors = None
-    try:
-        result = extract_videos(
-            folder.lookup(ids),
-            cache,
-            specs,
-            workers=args.workers,
-            device=device,
-            limits=limits,
-            loaded=extractors,
-            progress=False if args.no_progress else None,
-        )
-    finally:
-        if extractors is not None:
+    if run.workers == 1:
+        try:
+            result = extract_split(args.videos, args.split, args.cache, extractors, run)
+        finally:
             extractors.close()
+    else:  # each worker loads its own copy: free this one
+        specs = extractors.specs
+        extractors.close()
+        del extractors
+        result = extract_split(args.videos, args.split, args.cache, specs, run)
     print(result.summary())
     if not result.failures:
         return 0
     for failure in result.failures[:SHOWN]:
         print(f"failed {failure.id}: {failure.error}", file=sys.stderr)
-    print(f"{len(result.failures)} video(s) failed; all are listed in {cache.root / FAILURES_FILE}", file=sys.stderr)
+    listed = Path(args.cache) / FAILURES_FILE
+    print(f"{len(result.failures)} video(s) failed; all are listed in {listed}", file=sys.stderr)
     return 2

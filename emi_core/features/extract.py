@@ -1,4 +1,4 @@
-"""Feature extraction for the paper's model: per video, and for whole splits (parallel, resumable).
+"""Feature extraction for the paper's model, per video (whole splits: :mod:`emi_core.features.batch`).
 
 Per video (:meth:`Extractors.extract`) the file is probed once and each stream decoded once: frames
 at the extractor's rate go through the face tracker (aligned 112 × 112 RGB crops, MediaPipe mesh),
@@ -14,32 +14,19 @@ see identical features for identical frames.
   the app skips the audio channel), gives an empty sequence.
 
 Empty sequences are stored (``T = 0``): the video was processed, and a rerun does not redo it.
-
-:func:`extract_videos` runs a list of videos into a :class:`~emi_core.features.cache.FeatureCache`:
-videos whose features are already stored are skipped (per channel), the rest run in ``workers``
-processes (``spawn``; each loads its models once and uses ``cores // workers`` torch threads), and
-a video that fails is recorded in ``{cache}/failures.csv`` (``id,path,error``) while the others go on.
 """
 
 from __future__ import annotations
 
-import csv
-import os
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from emi_core.atomic import atomic_path
 from emi_core.channels import CHANNELS, ordered
-from emi_core.errors import ConfigError, EMIError, ExtractionError, ModelError
+from emi_core.errors import ConfigError, ModelError
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
@@ -48,8 +35,6 @@ from emi_core.features.cache import (
     AUDIO_EXTRACTOR,
     VISUAL_EXTRACTOR,
     ExtractorSpec,
-    FeatureCache,
-    FeatureStore,
 )
 from emi_core.features.visual import DEFAULT_INPUT_SIZE, FaceEmbedder, dual_features, load_face_embedder
 from emi_core.media import MediaLimits, MediaSource, is_silent, iter_frames, open_media, read_audio, sampling_rate
@@ -62,9 +47,6 @@ PAPER_FPS = 30.0
 
 CROP_SIZE = 112
 """Aligned face crop size (pixels), as in the paper."""
-
-FAILURES_FILE = "failures.csv"
-FAILURE_COLUMNS = ("id", "path", "error")
 
 FeatureSequence = tuple[np.ndarray, np.ndarray]
 """``(features (T, D) float32, times (T,) float32)``."""
@@ -316,196 +298,3 @@ def _from_spec(
     )
     wav2vec2.source = config["backbone"]
     return AudioExtractor(wav2vec2)
-
-
-# -- batch extraction -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A video that could not be extracted: its id, file (``""`` if none) and one-line reason."""
-
-    id: str
-    path: str
-    error: str
-
-
-@dataclass
-class ExtractionResult:
-    """What :func:`extract_videos` did."""
-
-    extracted: int = 0
-    skipped: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    stores: dict[str, FeatureStore] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """One line: how many videos were extracted, skipped and failed."""
-        line = f"done: extracted {self.extracted} video(s), skipped {self.skipped} already extracted"
-        return line + (f", {len(self.failures)} failed" if self.failures else "")
-
-
-@dataclass(frozen=True)
-class _Job:
-    video_id: str
-    path: Path
-    channels: tuple[str, ...]
-
-
-VideoItem = tuple[str, "Path | Exception"]
-"""``(id, file)``, or ``(id, error)`` for an id whose file could not be found."""
-
-
-def extract_videos(
-    videos: Sequence[VideoItem],
-    cache: FeatureCache,
-    specs: Mapping[str, ExtractorSpec],
-    *,
-    workers: int = 1,
-    device: str | torch.device = "cpu",
-    limits: MediaLimits | None = None,
-    backbones: Mapping[str, str] | None = None,
-    search_dirs: Sequence[Path] = (),
-    loaded: Extractors | None = None,
-    progress: bool | None = None,
-    log: Callable[[str], None] = print,
-) -> ExtractionResult:
-    """Extract every video whose features of ``specs`` are not yet in ``cache``; never stops on a failure.
-
-    ``loaded``: extractors for ``specs`` already in memory (used when ``workers <= 1``); otherwise they
-    are built with :meth:`Extractors.from_specs` (``backbones``, ``search_dirs``) only if something is
-    left to do. ``progress=None`` shows the bar on a terminal only. Failures of this run replace
-    those of the same ids in ``{cache}/failures.csv``.
-    """
-    limits = limits or MediaLimits()
-    result = ExtractionResult(stores={channel: cache.store(spec) for channel, spec in specs.items()})
-    jobs: list[_Job] = []
-    for video_id, path in videos:
-        needed = tuple(c for c, store in result.stores.items() if not store.has(video_id))
-        if not needed:
-            result.skipped += 1
-        elif isinstance(path, Exception):
-            result.failures.append(Failure(video_id, "", _one_line(path)))
-        else:
-            jobs.append(_Job(video_id, Path(path), needed))
-    log(f"skipped {result.skipped} already extracted; {len(videos) - result.skipped} to extract")
-    if jobs:
-        run = _run_in_process if workers <= 1 else _run_in_workers
-        run(jobs, result, specs, workers, device, limits, backbones or {}, tuple(search_dirs), loaded, progress)
-    _record_failures(cache.root / FAILURES_FILE, [video_id for video_id, _ in videos], result.failures)
-    return result
-
-
-def _run_in_process(jobs, result, specs, workers, device, limits, backbones, search_dirs, loaded, progress) -> None:
-    extractors = loaded or Extractors.from_specs(specs, device, backbones=backbones, search_dirs=search_dirs)
-    try:
-        with _bar(len(jobs), progress) as bar:
-            for job in jobs:
-                _account(result, job, _process(job, extractors, result.stores, limits), bar)
-    finally:
-        if loaded is None:
-            extractors.close()
-
-
-def _run_in_workers(jobs, result, specs, workers, device, limits, backbones, search_dirs, loaded, progress) -> None:
-    threads = max(1, _available_cores() // workers)
-    stores = {channel: (store.path, store.spec) for channel, store in result.stores.items()}
-    initargs = (dict(specs), stores, str(device), dict(backbones), search_dirs, limits, threads)
-    context = get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
-        futures = {pool.submit(_work, job): job for job in jobs}
-        try:
-            with _bar(len(jobs), progress) as bar:
-                for future in as_completed(futures):
-                    _account(result, futures[future], future.result(), bar)
-        except BrokenProcessPool:
-            raise ExtractionError(
-                "an extraction worker died (out of memory, or a backbone failed to load in it); "
-                "what finished is kept: rerun the same command to resume"
-            ) from None
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def _account(result: ExtractionResult, job: _Job, error: str | None, bar) -> None:
-    if error is None:
-        result.extracted += 1
-    else:
-        result.failures.append(Failure(job.video_id, str(job.path), error))
-        bar.set_postfix(failed=len(result.failures))
-    bar.update(1)
-
-
-def _process(job: _Job, extractors: Extractors, stores: Mapping[str, FeatureStore], limits: MediaLimits) -> str | None:
-    """Extract and store one video's missing channels; the one-line error, or ``None`` on success."""
-    try:
-        for channel, (features, times) in extractors.extract(job.path, limits, job.channels):
-            stores[channel].write(job.video_id, features, times)
-    except Exception as err:  # noqa: BLE001 - one bad video must not stop a 17,000-video run
-        return _one_line(err)
-    return None
-
-
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split())
-    return text if isinstance(err, EMIError) and text else f"{type(err).__name__}: {text}"
-
-
-# -- worker processes -----------------------------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(specs, stores, device, backbones, search_dirs, limits, threads) -> None:
-    torch.set_num_threads(threads)
-    _WORKER["extractors"] = Extractors.from_specs(specs, device, backbones=backbones, search_dirs=search_dirs)
-    _WORKER["stores"] = {channel: FeatureStore(path, spec) for channel, (path, spec) in stores.items()}
-    _WORKER["limits"] = limits
-
-
-def _work(job: _Job) -> str | None:
-    return _process(job, _WORKER["extractors"], _WORKER["stores"], _WORKER["limits"])
-
-
-def _available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _bar(total: int, progress: bool | None):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc="extracting",
-        unit="video",
-        file=sys.stderr,
-        disable=None if progress is None else not progress,
-    )
-
-
-# -- failures.csv ---------------------------------------------------------------------------------
-
-
-def read_failures(path: Path) -> list[Failure]:
-    """The rows of a ``failures.csv`` (empty if there is none)."""
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [Failure(row["id"], row["path"], row["error"]) for row in csv.DictReader(handle)]
-
-
-def _record_failures(path: Path, attempted: Sequence[str], failures: Sequence[Failure]) -> None:
-    """Rewrite ``path``: earlier rows of ids not in this run, then this run's failures (removed if none)."""
-    done = set(attempted)
-    rows = [f for f in read_failures(path) if f.id not in done] + list(failures)
-    if not rows:
-        path.unlink(missing_ok=True)
-        return
-    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(FAILURE_COLUMNS)
-        writer.writerows((f.id, f.path, f.error) for f in rows)

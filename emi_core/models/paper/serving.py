@@ -31,8 +31,9 @@ from emi_core.dataset import VideoFolder, read_ids
 from emi_core.device import resolve_device
 from emi_core.emotions import FILENAME_COLUMN
 from emi_core.features.backbones import RANDOM, sha256_module
+from emi_core.features.batch import ExtractionResult, ExtractionRun, extract_videos
 from emi_core.features.cache import FeatureCache
-from emi_core.features.extract import ExtractionResult, Extractors, extract_videos
+from emi_core.features.extract import Extractors
 from emi_core.media import MediaLimits
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.models.paper.model import EMIModel
@@ -193,13 +194,15 @@ def predict_split(
             folder.lookup(ids),
             features,
             model.features,
-            workers=workers,
-            device=device,
-            limits=limits,
-            backbones=backbones,
-            search_dirs=search_dirs(model_name),
-            progress=progress,
-            log=log,
+            ExtractionRun(
+                workers=workers,
+                device=device,
+                limits=limits or MediaLimits(),
+                backbones=backbones or {},
+                search_dirs=search_dirs(model_name),
+                progress=progress,
+                log=log,
+            ),
         )
         log(extraction.summary())
         values = model.predict_cached(features, ids, batch_size)["fused"]
