@@ -1,14 +1,12 @@
-"""AU channel: geometric AUs from the face mesh on real clips, invariances, baselines, OpenFace CSVs."""
+"""AU channel: geometric AUs from the face mesh on real clips, invariances, baselines."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from emi_core.errors import EMIError
 from emi_core.faces import track_faces
 from emi_core.features.au import (
     AU_NAMES,
@@ -21,10 +19,7 @@ from emi_core.features.au import (
     estimate_aus,
     neutral_statistics,
 )
-from emi_core.features.openface import OpenFaceError, read_openface_csv
 from emi_core.media import iter_frames, open_media
-
-DATA = Path(__file__).parent / "data" / "au"
 
 HAPPY = ("pexels_wolfganglanger_happy_laughing_silent.mp4", "mead_m030_happy_silent.mp4")
 SAD = ("mead_m030_sad_silent.mp4", "pexels_wolfganglanger_sad_crying_silent.mp4")
@@ -201,55 +196,3 @@ def test_speed_well_under_a_millisecond_per_frame(landmarks):
     estimate_aus(points)
     per_frame = (time.perf_counter() - start) / len(points)
     assert per_frame < 2e-4, f"{per_frame * 1e6:.0f} us per frame"
-
-
-# --- OpenFace CSVs -------------------------------------------------------------------------------
-
-
-def test_openface_csv_maps_intensities_and_drops_failed_frames():
-    times, aus = read_openface_csv(DATA / "openface_single_face.csv")
-    np.testing.assert_allclose(times, [0.0, 0.04, 0.08, 0.12])
-    assert aus.shape == (4, len(AU_NAMES)) and aus.dtype == np.float32
-    assert aus[0, au_column("AU12")] == pytest.approx(3.75 / 5)
-    assert aus[1, au_column("AU12")] == pytest.approx(1.0)
-    assert aus[0, au_column("AU06")] == pytest.approx(0.5)
-    assert aus[1, au_column("AU43")] == pytest.approx(4.0 / 5)  # from AU45_r (blink)
-    assert np.isnan(aus[:, au_column("AU24")]).all()  # OpenFace has no AU24
-    assert np.isnan(aus[2]).all()  # success = 0
-    assert np.isnan(aus[3]).all()  # confidence 0.30 < 0.5
-    lenient = read_openface_csv(DATA / "openface_single_face.csv", min_confidence=0.2)[1]
-    assert lenient[3, au_column("AU01")] == pytest.approx(0.4)
-
-
-def test_openface_csv_keeps_the_face_seen_most():
-    times, aus = read_openface_csv(DATA / "openface_two_faces.csv")
-    np.testing.assert_allclose(times, [0.0, 0.04])
-    np.testing.assert_allclose(aus[:, au_column("AU01")], [0.8, 0.8])
-
-
-def test_openface_malformed_files_raise_clear_errors(tmp_path):
-    header = "frame, face_id, timestamp, confidence, success, AU01_r, AU12_r"
-    cases = {
-        "truncated": (DATA / "openface_truncated_row.csv", "line 3"),
-        "missing": (tmp_path / "nope.csv", "not found"),
-        "folder": (tmp_path, "folder"),
-    }
-    texts = {
-        "empty.csv": ("", "empty"),
-        "header_only.csv": (header + "\n", "no frames"),
-        "text.csv": (header + "\n1, 0, 0.0, 0.9, 1, high, 2.0\n", "non-numeric"),
-        "no_time.csv": ("frame, success, AU01_r\n1, 1, 2.0\n", "timestamp"),
-        "no_aus.csv": ("frame, face_id, timestamp, confidence, success\n1, 0, 0.0, 0.9, 1\n", "AUxx_r"),
-        "binary.csv": (None, "readable"),
-    }
-    for name, (text, message) in texts.items():
-        path = tmp_path / name
-        if text is None:
-            path.write_bytes(b"\xff\xfe\x00\x81 not text")
-        else:
-            path.write_text(text)
-        cases[name] = (path, message)
-    for label, (path, message) in cases.items():
-        with pytest.raises(OpenFaceError, match=message) as caught:
-            read_openface_csv(path)
-        assert isinstance(caught.value, EMIError) and "\n" not in str(caught.value), label
