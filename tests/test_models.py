@@ -12,6 +12,7 @@ from huggingface_hub import ModelCard
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import ModelError
 from emi_core.features.cache import AUDIO_EXTRACTOR, VISUAL_EXTRACTOR, ExtractorSpec
+from emi_core.fusion import fuse_curves
 from emi_core.models.paper import AudioEMIModel, EMIModel, VisualEMIModel, channel_config
 from emi_core.models.paper.model_card import build_model_card
 from emi_core.models.temporal import TemporalConfig, TemporalRegressor, pad_sequences, sigmoid
@@ -151,7 +152,9 @@ def test_timeline_relates_to_the_clip_output():
     model = make_model()
     visual, audio = sequences(10, [30])[0], sequences(6, [50])[0]
     v_times, a_times = np.arange(30) / 10, np.arange(50) / 50 * 3
-    curves = model.predict_timeline(visual=(visual, v_times), audio=(audio, a_times))
+    curves = {"visual": model.predict_clip("visual", visual, v_times)[1]}
+    curves["audio"] = model.predict_clip("audio", audio, a_times)[1]
+    curves["fused"] = fuse_curves(dict(curves), model.fusion)
     clip = model.predict(visual=[visual], audio=[audio])
 
     assert curves["visual"].values.shape == (30, 6) and curves["audio"].values.shape == (50, 6)
@@ -166,10 +169,9 @@ def test_timeline_relates_to_the_clip_output():
     np.testing.assert_allclose(clip_visual, clip["visual"][0], atol=1e-6)
     np.testing.assert_allclose(curve.values, curves["visual"].values)
 
-    no_face = model.predict_timeline(visual=(np.zeros((0, 10)), np.zeros(0)), audio=(audio, a_times))
-    assert no_face["visual"] is None
-    np.testing.assert_array_equal(no_face["fused"].times, a_times)
-    np.testing.assert_allclose(no_face["fused"].values, no_face["audio"].values)
+    no_face = fuse_curves({"visual": None, "audio": curves["audio"]}, model.fusion)
+    np.testing.assert_array_equal(no_face.times, a_times)
+    np.testing.assert_allclose(no_face.values, curves["audio"].values)
 
 
 def test_save_load_round_trip(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -314,7 +315,7 @@ def test_windows_cover_the_clip():
 
 
 def _all_finite(result: VoiceSummary) -> bool:
-    values = result.as_dict()
+    values = asdict(result)
     json.dumps(values)
     return all(np.isfinite(float(value)) for value in values.values())
 

@@ -56,10 +56,6 @@ class FaceTrack:
         """``(T, 478, 3)`` float32 landmarks, NaN where no face was found."""
         return self._stack("landmarks", (NUM_LANDMARKS, 3))
 
-    def boxes_array(self) -> np.ndarray:
-        """``(T, 4)`` float32 subject boxes, NaN where no face was found."""
-        return self._stack("box", (4,))
-
     def crops_array(self) -> np.ndarray:
         """``(F, S, S, 3)`` uint8 crops (``(F, S, S)`` if grayscale) of the F frames with a face."""
         crops = [frame.crop for frame in self.frames if frame.found]

@@ -13,7 +13,7 @@ Ratios, rates and the laughter score are always defined (0 for an empty window).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,10 +61,6 @@ class VoiceSummary:
     laughter_score: float
     has_speech: bool
     has_pitch: bool
-
-    def as_dict(self) -> dict[str, float | int | bool]:
-        """Plain JSON-ready values."""
-        return asdict(self)
 
 
 def windows(duration_s: float, size_s: float = 1.0, hop_s: float = 0.5) -> list[tuple[float, float]]:

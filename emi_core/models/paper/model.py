@@ -41,7 +41,7 @@ from emi_core.channels import CHANNELS, FUSED
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import ModelError
 from emi_core.features.cache import ExtractorSpec, FeatureCache, FeatureStore
-from emi_core.fusion import FusionWeights, fuse, fuse_curves
+from emi_core.fusion import FusionWeights, fuse
 from emi_core.models.temporal import TemporalConfig, TemporalRegressor, sigmoid
 from emi_core.result import Curve
 
@@ -218,20 +218,6 @@ class EMIModel(
         self._check_dims(channel, [features])
         logits = self.regressors[channel].predict_frames([features])[0]
         return sigmoid(logits.mean(axis=0)), Curve(np.asarray(times, dtype=np.float64), sigmoid(logits))
-
-    def predict_timeline(self, **given: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Curve | None]:
-        """Per-frame intensities of one clip: ``{channel…, "fused"}`` → :class:`Curve` or ``None``.
-
-        Each channel is given as ``(features (T, D), times (T,))`` (see :meth:`predict_clip`); an absent
-        or empty channel gives ``None``. ``fused`` is :func:`emi_core.fusion.fuse_curves` of them.
-        """
-        curves: dict[str, Curve | None] = {}
-        for channel in CHANNELS:
-            pair = given.get(channel)
-            present = pair is not None and channel in self.regressors and len(pair[0]) > 0
-            curves[channel] = self.predict_clip(channel, *pair)[1] if present else None
-        curves[FUSED] = fuse_curves(curves, self.fusion)
-        return curves
 
     def predict_cached(self, cache: FeatureCache, ids: Sequence[str], batch_size: int = 16) -> dict[str, Any]:
         """:meth:`predict` for videos whose features are in ``cache`` (the stores this model was trained on).
