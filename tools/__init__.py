@@ -1,0 +1,1 @@
+"""Maintainer scripts run from a checkout of the repository (not part of the installed package)."""
