@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from demo.about import build_about
 from demo.estimate import EstimateTab
 from demo.leaderboard import LeaderboardTab
 from demo.score import ScoreTab
-from demo.uploads import ExampleClips, ResultFiles
+from demo.uploads import ExampleClips, ResultFiles, RunFolders, UploadLedgerMiddleware
 from emi_core.leaderboard import SPLITS, Leaderboard
 from emi_core.leaderboard.config import default_store_dir, ground_truth_variable
 from emi_core.media import MediaLimits
@@ -31,8 +32,9 @@ CONCURRENCY = 2
 QUEUE_SIZE = 32
 """Requests that may wait in the queue before new ones are turned away."""
 
-CACHE_DELETION = (1800, 1800)
-"""Gradio deletes its cached files (uploads never analysed, served downloads) older than 30 min, every 30 min."""
+CACHE_DELETION = (300, 1500)
+"""Gradio deletes its cached files (uploads never analysed, served downloads, the player's copy) older
+than 25 min, every 5 min: none stays over 30 min (``KEPT_MINUTES``)."""
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")
 
@@ -56,16 +58,21 @@ def build_app(
     pipeline: EMIPipeline | None = None,
     board: Leaderboard | None = None,
     examples: ExampleClips | None = None,
+    folders: RunFolders | None = None,
 ) -> gr.Blocks:
     """Return the EMI studio Blocks, queued and ready to launch (see :func:`launch_options`).
 
     The model is loaded once, here, unless ``pipeline`` is given; ``board`` defaults to the store in
     ``$EMI_SUBMISSIONS_DIR`` with the ground truth named by ``$EMI_GROUND_TRUTH_VAL`` / ``_TEST``.
+    Uploads, Gradio's cache and result files go to this app's own ``folders`` (new ones by default,
+    made Gradio's upload folder here; kept as ``app.run_folders``, deleted by its ``cleanup()`` or at exit).
     """
     pipeline = pipeline or load_pipeline()
     board = board or Leaderboard()
     examples = examples if examples is not None else example_clips()
-    files = ResultFiles()
+    folders = folders or RunFolders()
+    folders.activate()
+    files = ResultFiles(folders.results)
     leaderboard = LeaderboardTab(board, files)
     with gr.Blocks(title=TITLE, delete_cache=CACHE_DELETION, analytics_enabled=False) as app:
         gr.Markdown(HEADER)
@@ -79,6 +86,7 @@ def build_app(
             with gr.Tab("About", id="about"):
                 build_about(pipeline.model)
         leaderboard.refresh_on(leaderboard_tab.select)
+    app.run_folders = folders
     return app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
 
@@ -95,7 +103,8 @@ def launch_options() -> dict:
     Listens on ``$GRADIO_SERVER_NAME`` / ``$GRADIO_SERVER_PORT`` (default 127.0.0.1:7860); serves no
     file outside Gradio's own upload and cache folders; shows only the app's one-line messages (an
     unexpected error shows a generic message, its traceback stays in the server log); records no
-    run history in the browser.
+    run history in the browser; tells the upload ledger about every upload (so identical uploads
+    never delete each other's file, and aborted ones are swept).
     """
     return {
         "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -106,4 +115,5 @@ def launch_options() -> dict:
         "blocked_paths": protected_paths(),
         "run_history": False,
         "footer_links": ["api", "gradio"],
+        "app_kwargs": {"middleware": [Middleware(UploadLedgerMiddleware)]},
     }
