@@ -6,16 +6,19 @@ Rendering works from the JSON form of a result (:meth:`EMIResult.to_dict`), the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from gradio.components import Component
 
 from demo import plots
 from demo.api import json_endpoint, message, user_errors
-from demo.uploads import ExampleClips, ResultFiles, forget_upload
+from demo.uploads import ExampleClips, ResultFiles, adopt, forget_upload
 from emi_core.channels import CHANNELS as INPUT_CHANNELS
 from emi_core.channels import FUSED, ROWS
 from emi_core.emotions import EMOTIONS
@@ -44,7 +47,15 @@ STAGE_LABELS: dict[str, str] = {
 ANNOTATE_LABEL = "Also make an annotated video (the clip with its intensities drawn on it; takes a little longer)"
 
 NOT_A_PREDICTION = "random weights — not a prediction"
-PRIVACY_NOTE = "Your clip is analysed on this server and deleted right after; nothing is kept."
+logger = logging.getLogger(__name__)
+
+KEPT_MINUTES = 30
+"""At most how long the page's copies of a clip (player, annotated video, downloads) stay on the server."""
+
+PRIVACY_NOTE = (
+    "Your clip is analysed on this server. The upload is deleted right after; the copies you replay and "
+    f"download here are deleted within {KEPT_MINUTES} minutes and when the app stops. Nothing is kept."
+)
 
 
 def provenance_markdown(model: ModelInfo) -> str:
@@ -164,6 +175,12 @@ def write_downloads(result: EMIResult, folder: Path) -> tuple[Path, Path | None,
     return json_path, csv_path, timeline_path
 
 
+def _discard(path: str | None) -> None:
+    """Delete a request's own copy of its upload (after a failure: nothing to replay)."""
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
 def progress_reporter(progress: gr.Progress) -> Callable[[float, str], None]:
     """Adapt the pipeline's ``progress(fraction, stage)`` callback to a Gradio progress bar."""
 
@@ -173,17 +190,56 @@ def progress_reporter(progress: gr.Progress) -> Callable[[float, str], None]:
     return report
 
 
-class EstimateTab:
-    """Builds the Estimate tab and its ``estimate`` API endpoint around one loaded pipeline."""
+SLOTS: tuple[str, ...] = ("beside_radar", "under_timeline", "below")
+"""Where extra :class:`ResultView` s go: beside the radar, under the timeline, below everything."""
 
-    def __init__(self, pipeline: EMIPipeline, examples: ExampleClips, files: ResultFiles):
+
+class ResultView(Protocol):
+    """One part of the Estimate tab that shows an aspect of a result (the tab's extension point).
+
+    :meth:`build` creates the view's components where it is called (inside its slot's layout);
+    :meth:`show` and :meth:`clear` return ``{component: value}`` for them. Views draw from the JSON
+    form of the result only, so cached examples and the API's dict work the same way.
+    """
+
+    def build(self) -> None:
+        """Create the components inside the current layout block."""
+
+    def outputs(self) -> list[Component]:
+        """The components :meth:`show` and :meth:`clear` update."""
+
+    def show(self, data: dict) -> dict[Component, Any]:
+        """Values for a result (``data`` is :meth:`EMIResult.to_dict`)."""
+
+    def clear(self) -> dict[Component, Any]:
+        """Values while no result is shown (before the first clip, while analysing, after a failure)."""
+
+
+class EstimateTab:
+    """Builds the Estimate tab and its ``estimate`` API endpoint around one loaded pipeline.
+
+    Every handler returns ``{component: value}`` for the tab's result components (those made in
+    :meth:`build` and those of the extra ``views``), so adding a view never shifts anything else.
+    """
+
+    def __init__(
+        self,
+        pipeline: EMIPipeline,
+        examples: ExampleClips,
+        files: ResultFiles,
+        views: Mapping[str, Sequence[ResultView]] | None = None,
+    ):
         self.pipeline = pipeline
         self.examples = examples
         self.files = files
+        self.views = {slot: list((views or {}).get(slot, ())) for slot in SLOTS}
+        unknown = set(views or {}) - set(SLOTS)
+        if unknown:
+            raise ValueError(f"unknown Estimate tab slot(s): {sorted(unknown)}; use one of {SLOTS}")
 
     # --- analysis -------------------------------------------------------------------------------
 
-    def analyse(self, path: str, progress: gr.Progress | None = None) -> EMIResult:
+    def analyse(self, path: str | Path, progress: gr.Progress | None = None) -> EMIResult:
         """Run the pipeline on one clip; user errors become one-line ``gr.Error`` messages."""
         with user_errors():
             return self.pipeline(path, progress=progress_reporter(progress) if progress is not None else None)
@@ -197,41 +253,90 @@ class EstimateTab:
         finally:
             forget_upload(clip, self.examples)
 
-    def render(self, result: EMIResult, annotate_clip: str | None = None) -> tuple:
-        """Values of the tab's result outputs (summary, warnings, radar, timeline channel and plot, AU plot,
-        the two tables, downloads, result JSON), in that order; warnings also pop up as toasts.
+    # --- what the result components show --------------------------------------------------------
 
-        With ``annotate_clip`` (the analysed video), the downloads include the annotated video.
+    def result_outputs(self) -> list[Component]:
+        """Every component a result updates (the built-in ones, then the views')."""
+        views = [component for view in self._all_views() for component in view.outputs()]
+        return [*self.parts.values(), *views]
+
+    def render(
+        self,
+        result: EMIResult,
+        folder: Path | None = None,
+        clip: str | Path | None = None,
+        annotate: bool = False,
+        notes: Sequence[str] = (),
+    ) -> dict[Component, Any]:
+        """Values of the result components for ``result``, its files written to ``folder`` (a new
+        result folder by default); its warnings (and ``notes``) are listed in the page and pop up as toasts.
+
+        With ``annotate`` and ``clip`` (the analysed video), the annotated video is drawn, shown in
+        the page and offered among the downloads.
         """
         data = result.to_dict()
-        folder = self.files.new_folder()
+        folder = folder or self.files.new_folder()
         json_path, csv_path, timeline_path = write_downloads(result, folder)
-        video_path = self._annotated(annotate_clip, result, folder) if annotate_clip else None
+        warnings = [*notes, *result.warnings]
+        video_path = None
+        if annotate and clip and result.quality.has_video:
+            video_path, failure = self._annotated(clip, result, folder)
+            warnings += [failure] if failure else []
+        for warning in warnings:
+            gr.Warning(warning)
         channels = timeline_channels(data)
         default = channels[0] if channels else TIMELINE_CHOICES[0]
-        for warning in result.warnings:
-            gr.Warning(warning)
-        return (
-            summary_markdown(data),
-            warnings_markdown(result.warnings),
-            radar_plot(data),
-            default,
-            timeline_plot(data, default),
-            action_units_plot(data),
-            intensity_table(data),
-            action_units_table(data),
-            [str(path) for path in (json_path, csv_path, timeline_path, video_path) if path is not None],
-            data,
-        )
+        core = self.parts
+        values = {
+            core["summary"]: summary_markdown(data),
+            core["warnings"]: warnings_markdown(warnings),
+            core["radar"]: radar_plot(data),
+            core["channel"]: default,
+            core["timeline"]: timeline_plot(data, default),
+            core["au_plot"]: action_units_plot(data),
+            core["numbers"]: intensity_table(data),
+            core["au_numbers"]: action_units_table(data),
+            core["downloads"]: [str(p) for p in (json_path, csv_path, timeline_path, video_path) if p is not None],
+            core["annotated"]: gr.update(value=str(video_path) if video_path else None, visible=video_path is not None),
+            core["result_json"]: data,
+        }
+        for view in self._all_views():
+            values |= view.show(data)
+        return values
+
+    def cleared(self, summary: str = "Analysing…") -> dict[Component, Any]:
+        """Values of the result components with no result: nothing of a previous one stays on screen."""
+        core = self.parts
+        values = {
+            core["summary"]: summary,
+            core["warnings"]: "",
+            core["radar"]: empty_radar(),
+            core["channel"]: TIMELINE_CHOICES[0],
+            core["timeline"]: None,
+            core["au_plot"]: None,
+            core["numbers"]: None,
+            core["au_numbers"]: None,
+            core["downloads"]: None,
+            core["annotated"]: gr.update(value=None, visible=False),
+            core["result_json"]: None,
+        }
+        for view in self._all_views():
+            values |= view.clear()
+        return values
+
+    def failed(self, text: str) -> dict[Component, Any]:
+        """Values after a failed estimate: the message stays in the summary, every output is cleared."""
+        return self.cleared(f"**Not analysed:** {text}")
 
     @staticmethod
-    def _annotated(clip: str, result: EMIResult, folder: Path) -> Path | None:
-        """The annotated video, or ``None`` with a toast when this result cannot be drawn (e.g. no face)."""
+    def _annotated(clip: str | Path, result: EMIResult, folder: Path) -> tuple[Path | None, str | None]:
+        """The annotated video, or ``None`` and the reason when this result cannot be drawn (e.g. no face)."""
         try:
-            return render_annotated(clip, result, folder / f"{Path(result.source).stem}.annotated.mp4")
+            return render_annotated(clip, result, folder / f"{Path(result.source).stem}.annotated.mp4"), None
         except EMIError as err:
-            gr.Warning(f"No annotated video: {err}")
-            return None
+            return None, f"No annotated video: {err}"
+
+    # --- event handlers -------------------------------------------------------------------------
 
     def estimate_ui(
         self,
@@ -239,32 +344,44 @@ class EstimateTab:
         audio: str | None,
         annotate: bool = False,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
-    ) -> tuple:
-        """Estimate button: analyse the video (else the audio), optionally draw the annotated video,
-        delete the uploads, clear the inputs."""
+    ) -> dict[Component, Any]:
+        """Estimate button: analyse the video (else the audio), optionally draw the annotated video.
+
+        The request works on its own link to the upload (in its result folder), releases the upload
+        and puts its copy back in the player, so the clip can be replayed beside its timeline. A
+        failure leaves its message in the summary and clears every output.
+        """
+        notes = ["both a video and an audio clip were given: the video was analysed"] if video and audio else []
+        played: str | None = None
         try:
             clip = video or audio
             if not clip:
-                raise message("Upload or record a video, or an audio clip, first.")
-            if video and audio:
-                gr.Warning("Both a video and an audio clip were given: the video was analysed.")
-            result = self.analyse(clip, progress)
+                raise message("upload or record a video, or an audio clip, first")
+            folder = self.files.new_folder()
+            try:
+                played = str(adopt(clip, folder))
+            except FileNotFoundError:
+                raise message(f"{Path(clip).name} is no longer on the server: upload it again") from None
+            result = self.analyse(played, progress)
             if annotate and video and progress is not None:
                 progress(0.99, desc="Drawing the annotated video")
-            outputs = self.render(result, annotate_clip=video if annotate else None)
+            outputs = self.render(result, folder, clip=played if video else None, annotate=annotate, notes=notes)
+        except gr.Error as err:
+            outputs, played = self.failed(err.message), _discard(played)
+        except Exception:  # a bug: its traceback goes to the log, the page stays usable
+            logger.exception("estimate failed")
+            outputs = self.failed("something went wrong on the server while analysing this clip")
+            played = _discard(played)
         finally:
             deleted = [forget_upload(path, self.examples) for path in (video, audio)]
-        note = " · *your upload was deleted from the server*" if any(deleted) else ""
-        return (outputs[0] + note, *outputs[1:], None, None)
+        if any(deleted):
+            kept = f" (the copy in the player goes within {KEPT_MINUTES} minutes)" if played else ""
+            outputs[self.parts["summary"]] += f" · *your upload was deleted from the server{kept}*"
+        return outputs | {self.video: played if video else None, self.audio: played if audio and not video else None}
 
-    def estimate_example(self, video: str) -> tuple:
+    def estimate_example(self, video: str) -> dict[Component, Any]:
         """Examples (cached lazily): same outputs as the button, the example itself untouched."""
         return self.render(self.analyse(video))
-
-    @staticmethod
-    def cleared() -> tuple:
-        """Outputs while a new clip is analysed: nothing of the previous result stays on screen."""
-        return "Analysing…", "", empty_radar(), TIMELINE_CHOICES[0], None, None, None, None, None, None
 
     @staticmethod
     def redraw_timeline(data: dict | None, channel: str | None):
@@ -273,26 +390,46 @@ class EstimateTab:
             return None
         return timeline_plot(data, channel)
 
+    def _all_views(self) -> list[ResultView]:
+        return [view for slot in SLOTS for view in self.views[slot]]
+
+    def _build_views(self, slot: str) -> None:
+        for view in self.views[slot]:
+            view.build()
+
     # --- layout ---------------------------------------------------------------------------------
 
     def build(self) -> None:
         """Create the tab's components and events inside the current ``gr.Blocks``."""
         model = self.pipeline.model
         gr.Markdown(provenance_markdown(model), elem_id="emi-provenance", elem_classes=["emi-provenance"])
+        core: dict[str, Component] = {}
         with gr.Row():
             with gr.Column(scale=2, min_width=320) as inputs_column:
-                video = gr.Video(
+                self.video = gr.Video(
                     sources=["upload", "webcam"], include_audio=True, label="Video — upload or record", height=300
                 )
-                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or audio only")
+                self.audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or audio only")
                 annotate = gr.Checkbox(False, label=ANNOTATE_LABEL, elem_id="emi-annotate")
                 button = gr.Button("Estimate", variant="primary", elem_id="emi-estimate")
                 gr.Markdown(f"<small>{PRIVACY_NOTE}</small>")
+                core["annotated"] = gr.Video(
+                    label="Annotated video", visible=False, interactive=False, elem_id="emi-annotated"
+                )
             with gr.Column(scale=3, min_width=360):
-                summary = gr.Markdown("Upload or record a clip, then press **Estimate**.", elem_id="emi-summary")
-                warnings = gr.Markdown(elem_id="emi-warnings")
-                radar = gr.Plot(empty_radar(), label="Intensities", show_label=False, elem_id="emi-radar")
-                downloads = gr.File(
+                core["summary"] = gr.Markdown(
+                    "Upload or record a clip, then press **Estimate**.", elem_id="emi-summary"
+                )
+                core["warnings"] = gr.Markdown(elem_id="emi-warnings")
+                with gr.Row():
+                    with gr.Column(scale=3, min_width=320):
+                        core["radar"] = gr.Plot(
+                            empty_radar(), label="Intensities", show_label=False, elem_id="emi-radar"
+                        )
+                    if self.views["beside_radar"]:
+                        with gr.Column(scale=2, min_width=240):
+                            self._build_views("beside_radar")
+                core["downloads"] = gr.File(
                     label="Downloads: result JSON, challenge CSV row, timeline CSV (and the annotated video)",
                     file_count="multiple",
                     interactive=False,
@@ -300,34 +437,46 @@ class EstimateTab:
                 )
         with gr.Row():
             with gr.Column(scale=1, min_width=160):
-                channel = gr.Radio(choices=list(TIMELINE_CHOICES), value=TIMELINE_CHOICES[0], label="Timeline")
+                core["channel"] = gr.Radio(
+                    choices=list(TIMELINE_CHOICES), value=TIMELINE_CHOICES[0], label="Timeline"
+                )
             with gr.Column(scale=5):
-                timeline = gr.Plot(show_label=False, elem_id="emi-timeline")
+                core["timeline"] = gr.Plot(show_label=False, elem_id="emi-timeline")
+        self._build_views("under_timeline")
         with gr.Row():
             with gr.Column(scale=3):
-                au_plot = gr.Plot(show_label=False, elem_id="emi-au-plot")
+                core["au_plot"] = gr.Plot(show_label=False, elem_id="emi-au-plot")
             with gr.Column(scale=2):
-                numbers = gr.Dataframe(
+                core["numbers"] = gr.Dataframe(
                     headers=["emotion", *CHANNELS], label="Intensities", interactive=False, elem_id="emi-numbers"
                 )
-                au_numbers = gr.Dataframe(
+                core["au_numbers"] = gr.Dataframe(
                     headers=["AU", "name", "mean"], label="Action units", interactive=False, max_height=300
                 )
+        self._build_views("below")
         with gr.Accordion("Result as JSON (what the API returns)", open=False):
-            result_json = gr.JSON(show_label=False)
+            core["result_json"] = gr.JSON(show_label=False)
+        self.parts = core
+        """The built-in result components by name (summary, radar, timeline, …), for views to refer to."""
 
-        outputs = [summary, warnings, radar, channel, timeline, au_plot, numbers, au_numbers, downloads, result_json]
+        outputs = self.result_outputs()
         button.click(self.cleared, None, outputs, queue=False, api_visibility="private").then(
             self.estimate_ui,
-            inputs=[video, audio, annotate],
-            outputs=[*outputs, video, audio],
+            inputs=[self.video, self.audio, annotate],
+            outputs=[*outputs, self.video, self.audio],
             api_visibility="private",
             concurrency_id="estimate",
         )
-        channel.input(self.redraw_timeline, [result_json, channel], timeline, api_visibility="private", queue=False)
+        core["channel"].input(
+            self.redraw_timeline,
+            [core["result_json"], core["channel"]],
+            core["timeline"],
+            api_visibility="private",
+            queue=False,
+        )
         if self.examples.paths:
             with inputs_column:
-                self._examples(video, outputs)
+                self._examples(self.video, outputs)
 
         json_endpoint(
             self.estimate_api,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -151,15 +153,44 @@ def test_forget_upload_deletes_only_user_uploads(tmp_path, monkeypatch):
     assert not forget_upload(None, examples)
 
 
-def test_result_folders_are_pruned_when_old():
-    files = ResultFiles(max_age_s=60)
+def test_result_folders_are_pruned_when_old(tmp_path):
+    files = ResultFiles(tmp_path / "results", max_age_s=60)
+    (tmp_path / "results").mkdir()
     old = files.new_folder()
     past = time.time() - 120
     os.utime(old, (past, past))
     fresh = files.new_folder()
+    files.prune()
     assert not old.exists() and fresh.exists()
-    files.cleanup()
-    assert not files.root.exists()
+
+
+def test_result_folders_are_pruned_without_new_requests(tmp_path):
+    files = ResultFiles(tmp_path, max_age_s=1.0)
+    folder = files.new_folder()
+    deadline = time.time() + 10
+    while folder.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not folder.exists()
+
+
+def test_a_new_run_removes_the_folders_of_dead_processes(tmp_path, monkeypatch):
+    from demo.uploads import RunFolders
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftovers = [tmp_path / "gradio" / f"emi-run-{dead.pid}-abc", tmp_path / "tmp" / f"emi-run-{dead.pid}-def"]
+    alive = tmp_path / "gradio" / f"emi-run-{os.getppid()}-xyz"
+    for folder in (*leftovers, alive):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "sub" / "clip.mp4").write_bytes(b"private")
+    folders = RunFolders()
+    assert not any(folder.exists() for folder in leftovers) and alive.exists()
+    assert folders.uploads.parent == tmp_path / "gradio" and folders.results.parent == tmp_path / "tmp"
+    folders.cleanup()
+    assert not folders.uploads.exists() and not folders.results.exists()
 
 
 def test_launch_options_default_and_environment(monkeypatch, tmp_path):
@@ -202,26 +233,107 @@ def test_examples_are_redistributable_clips_with_credits():
     assert "CC BY 4.0" in credits and "10.5281/zenodo.3625687" in credits and "public" in credits.lower()
 
 
-def test_estimate_button_can_add_the_annotated_video(media, tmp_path, monkeypatch):
-    """The opt-in annotated video joins the downloads; the upload is still deleted; audio-only gets none."""
+def built_estimate_tab(views=None):
+    """An Estimate tab on the offline prior, built inside a Blocks (not served)."""
     from demo.estimate import EstimateTab
-    from emi_core.media import load_clip
     from emi_core.pipeline import EMIPipeline
 
-    monkeypatch.setattr(gr, "Warning", lambda message: warnings.append(message))
-    warnings: list[str] = []
-    tab = EstimateTab(EMIPipeline.from_pretrained("default"), ExampleClips([]), ResultFiles())
-    upload = tmp_path / "upload.mp4"
-    upload.write_bytes(media("cremad_1001_talk_happy_m.mp4").read_bytes())
+    tab = EstimateTab(EMIPipeline.from_pretrained("default"), ExampleClips([]), ResultFiles(), views=views)
+    with gr.Blocks():
+        tab.build()
+    return tab
+
+
+@pytest.fixture()
+def toasts(monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(gr, "Warning", lambda message: shown.append(message))
+    return shown
+
+
+@pytest.fixture()
+def own_uploads(monkeypatch):
+    """Treat files in tmp_path as uploads (deleted once analysed), as Gradio's upload folder is."""
     monkeypatch.setattr("demo.estimate.forget_upload", lambda path, examples: bool(path) and not Path(path).unlink())
 
+
+def test_estimate_button_can_add_the_annotated_video(media, tmp_path, toasts, own_uploads):
+    """The opt-in annotated video joins the downloads and the page; the upload is still deleted;
+    audio-only gets none."""
+    from emi_core.media import load_clip
+
+    tab = built_estimate_tab()
+    upload = tmp_path / "upload.mp4"
+    upload.write_bytes(media("cremad_1001_talk_happy_m.mp4").read_bytes())
+
     outputs = tab.estimate_ui(str(upload), None, True, progress=None)
-    downloads = [Path(p) for p in outputs[8]]
+    downloads = [Path(p) for p in outputs[tab.parts["downloads"]]]
     assert [p.suffix for p in downloads] == [".json", ".csv", ".csv", ".mp4"]
     assert load_clip(downloads[-1], fps=5).audio is not None
+    annotated = outputs[tab.parts["annotated"]]
+    assert annotated["visible"] and Path(annotated["value"]).name == downloads[-1].name
     assert not upload.exists()
 
     voice = tmp_path / "voice.wav"
     voice.write_bytes(media("cremad_1002_sad_f.wav").read_bytes())
     outputs = tab.estimate_ui(None, str(voice), True, progress=None)
-    assert all(not p.endswith(".mp4") for p in outputs[8])
+    assert all(not p.endswith(".mp4") for p in outputs[tab.parts["downloads"]])
+    assert not outputs[tab.parts["annotated"]]["visible"]
+
+
+def test_a_failed_estimate_keeps_its_message_and_clears_every_output(media, tmp_path, toasts, own_uploads):
+    tab = built_estimate_tab()
+    nothing = tab.estimate_ui(None, None, False, progress=None)
+    assert set(tab.result_outputs()) <= set(nothing)
+    assert nothing[tab.parts["summary"]].startswith("**Not analysed:** upload or record a video")
+    assert nothing[tab.parts["result_json"]] is None and nothing[tab.parts["downloads"]] is None
+
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00not a video" * 100)
+    failed = tab.estimate_ui(str(corrupt), None, False, progress=None)
+    summary = failed[tab.parts["summary"]]
+    assert summary.startswith("**Not analysed:** ") and "corrupt.mp4" in summary and "deleted" in summary
+    assert "/" not in summary.split("corrupt.mp4")[0]  # no server path
+    assert failed[tab.parts["timeline"]] is None and failed[tab.parts["numbers"]] is None
+    assert not corrupt.exists()
+
+    good = tmp_path / "good.wav"
+    good.write_bytes(media("cremad_1002_sad_f.wav").read_bytes())
+    after = tab.estimate_ui(None, str(good), False, progress=None)
+    assert after[tab.parts["result_json"]]["source"] == "good.wav"
+
+
+def test_both_inputs_warning_stays_in_the_list(media, tmp_path, toasts, own_uploads):
+    tab = built_estimate_tab()
+    video, voice = tmp_path / "v.mp4", tmp_path / "a.wav"
+    video.write_bytes(media("cremad_1001_talk_happy_m.mp4").read_bytes())
+    voice.write_bytes(media("cremad_1002_sad_f.wav").read_bytes())
+    outputs = tab.estimate_ui(str(video), str(voice), False, progress=None)
+    assert "both a video and an audio clip were given" in outputs[tab.parts["warnings"]]
+    assert outputs[tab.parts["result_json"]]["source"] == "v.mp4"
+    assert not video.exists() and not voice.exists()
+
+
+def test_extra_views_are_shown_and_cleared_in_their_slot(media, tmp_path, toasts, own_uploads):
+    class SourceView:
+        def build(self):
+            self.box = gr.Textbox(label="source")
+
+        def outputs(self):
+            return [self.box]
+
+        def show(self, data):
+            return {self.box: data["source"]}
+
+        def clear(self):
+            return {self.box: ""}
+
+    view = SourceView()
+    tab = built_estimate_tab({"under_timeline": [view]})
+    assert view.box in tab.result_outputs()
+    voice = tmp_path / "voice.wav"
+    voice.write_bytes(media("cremad_1002_sad_f.wav").read_bytes())
+    assert tab.estimate_ui(None, str(voice), False, progress=None)[view.box] == "voice.wav"
+    assert tab.cleared()[view.box] == ""
+    with pytest.raises(ValueError, match="unknown Estimate tab slot"):
+        built_estimate_tab({"sidebar": [view]})

@@ -9,6 +9,7 @@ import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -97,6 +98,13 @@ def assert_radar_complete(page) -> None:
     assert legend[-1] == "fused" and len(legend) == 3
 
 
+def assert_only_the_players_copy_is_left(page, server, name: str) -> None:
+    """The upload was deleted; the one copy left on the server is the one the player replays."""
+    left = list(server.upload_dir.rglob(name))
+    source = video_block(page).locator("video").get_attribute("src") or ""
+    assert len(left) == 1 and str(left[0]) in unquote(source), (left, source)
+
+
 def test_upload_a_clip_and_see_the_radar(page, server, media, tmp_path):
     clip = convert(media("obama_weekly_address_talk_neutral_12s.mp4"), tmp_path / "speech_10s.mp4", "-t", "10")
     started = time.perf_counter()
@@ -110,7 +118,7 @@ def test_upload_a_clip_and_see_the_radar(page, server, media, tmp_path):
     assert_radar_complete(page)
     assert page.locator(".js-plotly-plot .legendtext", has_text="visual").count() == 1
     assert "speech_10s.mp4" in page.locator("#emi-summary").inner_text()
-    assert not list(server.upload_dir.rglob("speech_10s.mp4"))  # the upload is gone
+    assert_only_the_players_copy_is_left(page, server, "speech_10s.mp4")
     assert page.locator("#emi-timeline .js-plotly-plot .scatterlayer .trace").count() == len(EMOTIONS)
     links = page.locator("#emi-downloads a[download]")
     names = links.evaluate_all("links => links.map(link => link.getAttribute('download'))")
@@ -139,7 +147,8 @@ def test_record_with_the_webcam_in_webm(page, server):
     assert_radar_complete(page)
     summary = page.locator("#emi-summary").inner_text()
     assert ".webm" in summary and "deleted from the server" in summary
-    assert not list(server.upload_dir.rglob("*.webm"))
+    (recording,) = {path.name for path in server.upload_dir.rglob("*.webm")}
+    assert_only_the_players_copy_is_left(page, server, recording)
     assert "no face found" in page.locator("#emi-warnings").inner_text()  # the test camera shows no face
 
 
@@ -156,3 +165,31 @@ def test_score_lists_problems_by_line(page, tmp_path):
     rows = [row.locator("[role=gridcell]").all_inner_texts() for row in problems.locator("div[role=row]").all()]
     assert [cells[:2] for cells in rows[:2]] == [["2", "Filename"], ["3", "Amusement"]]
     assert "Invalid: bad.csv" in page.locator("#emi-score-outcome").inner_text()
+
+
+def test_a_failed_estimate_leaves_the_page_usable(page, server, media, tmp_path):
+    """Nothing uploaded, then a corrupt file: the message stays in the summary, no output shows an
+    error badge, and the next estimate of a good clip works."""
+    summary = page.locator("#emi-summary")
+    page.click("#emi-estimate")
+    summary.get_by_text("Not analysed").wait_for(timeout=30_000)
+    assert "upload or record a video" in summary.inner_text()
+
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00not a video" * 500)
+    video_block(page).locator("input[type=file]").set_input_files(str(corrupt))
+    page.wait_for_timeout(1000)
+    page.click("#emi-estimate")
+    summary.get_by_text("corrupt.mp4").wait_for(timeout=60_000)
+    text = summary.inner_text()
+    assert text.startswith("Not analysed") and "deleted from the server" in text
+    assert page.get_by_text("Analysing…").count() == 0
+    output_errors = "[...document.querySelectorAll('.error')].filter(e => !e.closest('.toast-body')).length"
+    assert page.evaluate(output_errors) == 0  # no output shows an error badge (toasts may come and go)
+    assert not list(server.upload_dir.rglob("corrupt.mp4"))
+
+    video_block(page).locator("input[type=file]").set_input_files(str(media("cremad_1001_talk_happy_m.mp4")))
+    video_block(page).locator("video").wait_for(timeout=30_000)
+    estimate_and_wait_for_radar(page)
+    assert_radar_complete(page)
+    assert "cremad_1001_talk_happy_m.mp4" in summary.inner_text()
