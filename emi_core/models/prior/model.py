@@ -8,6 +8,7 @@ import numpy as np
 
 from emi_core import __version__
 from emi_core.explanation import CueContributions
+from emi_core.features.au import AU_NAMES
 from emi_core.features.voice import VoiceSummary, summarise, windows
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.models.expression import EXPRESSIONS, INPUT_SIZE, load_expression_cnn
@@ -70,12 +71,18 @@ class EMIPrior(EMIBackend):
 
     def predict_visual(self, faces: FaceInput) -> ChannelOutput:
         """Per-frame expression probabilities and AUs → smoothed cues → table → timeline → clip value."""
-        probabilities = self.expression_cnn.predict(faces.crops)
         units = faces.action_units
-        au = units.values[faces.found]
+        probabilities = self.expression_cnn.predict(faces.crops)
+        return self.visual_from_expressions(probabilities, units.values[faces.found], faces.times, units.names)
+
+    def visual_from_expressions(
+        self, probabilities: np.ndarray, action_units: np.ndarray, times: np.ndarray, au_names=AU_NAMES
+    ) -> ChannelOutput:
+        """The visual channel from the CNN's ``(F, 7)`` probabilities and the ``(F, K)`` AUs (``au_names``)
+        of ``F`` frames with a face at ``times`` (live mode computes each frame's probabilities once)."""
         cues = Cues()
         cues.add("expression", {name: probabilities[:, i] for i, name in enumerate(EXPRESSIONS)})
-        cues.add("action units", {name: au[:, i] for i, name in enumerate(units.names)})
+        cues.add("action units", {name: action_units[:, i] for i, name in enumerate(au_names)})
         mouth_open = np.fmax(cues["AU25"], cues["AU26"])
         cues.add(
             "action units",
@@ -86,10 +93,10 @@ class EMIPrior(EMIBackend):
                 "press": np.fmax(cues["AU23"], cues["AU24"]),
             },
         )
-        fps = self.analysis_fps if len(faces.times) < 2 else 1.0 / max(np.median(np.diff(faces.times)), 1e-3)
+        fps = self.analysis_fps if len(times) < 2 else 1.0 / max(np.median(np.diff(times)), 1e-3)
         width = int(round(SMOOTHING_S * fps))
-        parts = contributions(VISUAL_TABLE, cues.map(lambda values: _smooth(values, width)), len(faces.times))
-        return _output(faces.times, parts)
+        parts = contributions(VISUAL_TABLE, cues.map(lambda values: _smooth(values, width)), len(times))
+        return _output(times, parts)
 
     def predict_audio(self, audio: AudioInput) -> ChannelOutput:
         """Voice summaries over 1 s windows (hop 0.5 s) → cues → table × speech presence → timeline → clip."""
