@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from demo.about import build_about
 from demo.estimate import EstimateTab
 from demo.leaderboard import LeaderboardTab
+from demo.live import LiveTab
 from demo.score import ScoreTab
 from demo.uploads import ExampleClips, ResultFiles, RunFolders, UploadLedgerMiddleware
 from emi_core.leaderboard import SPLITS, Leaderboard
@@ -79,6 +80,8 @@ def build_app(
         with gr.Tabs():
             with gr.Tab("Estimate", id="estimate"):
                 EstimateTab(pipeline, examples, files).build()
+            with gr.Tab("Live", id="live"):
+                LiveTab.for_pipeline(pipeline).build()
             with gr.Tab("Score", id="score"):
                 ScoreTab(board, examples).build()
             with gr.Tab("Leaderboard", id="leaderboard") as leaderboard_tab:
