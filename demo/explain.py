@@ -51,7 +51,11 @@ def explanation_plot(result: dict | None):
             for channel, share in fused[emotion]["channels"].items():
                 segments.setdefault(channel, dict.fromkeys(EMOTIONS, 0.0))[emotion] = share
         colours = plots.CHANNEL_COLOURS
-        title = "Why these numbers: each channel's share of the fused value"
+        title = (
+            "Why these numbers: each channel's share of the fused value"
+            if explanation["kind"] == "channel shares"
+            else "Why these numbers: the parts of the learned fusion (before its clip to 0–1)"
+        )
     if not _prediction(result):
         title = "Breakdown — random weights, not a prediction"
     return plots.breakdown_figure(segments, details, colours, title)

@@ -207,7 +207,8 @@ def breakdown_figure(
                 hovertemplate="%{y} · " + name + ": %{x:.3f}<br>%{customdata}<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(title_text="contribution to the fused intensity", range=[0, 1])
+    fig.update_layout(barmode="relative")  # stacked; a negative part (learned fusion) goes left of 0
+    low = min([0.0, *(sum(min(0.0, v) for v in (s.get(e, 0.0) for s in segments.values())) for e in EMOTIONS)])
+    fig.update_xaxes(title_text="contribution to the fused intensity", range=[low, 1])
     fig.update_yaxes(categoryorder="array", categoryarray=list(EMOTIONS)[::-1])
     return _axes(_style(fig, title, height=340))

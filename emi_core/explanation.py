@@ -8,6 +8,8 @@ Two kinds of explanation, named in every result:
 - ``"channel shares"`` — a trained network: only the late fusion is additive, so the explanation
   gives each channel's exact share of the fused value, plus the moments where each channel's
   timeline stood highest above its mean (descriptive, not a causal attribution).
+- ``"learned fusion"`` — a checkpoint whose fusion is a learned linear map: each channel's part of
+  the map (and its bias), exact before the map's clip to [0, 1], and the moments as above.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from emi_core.emotions import EMOTIONS
-from emi_core.fusion import FusionWeights, fuse
+from emi_core.fusion import FusionWeights, fuse, learned_inputs
 from emi_core.result import Curve
 
 ADDITIVE = "additive"
 CHANNEL_SHARES = "channel shares"
+LEARNED = "learned fusion"
 
 DESCRIPTIONS: dict[str, str] = {
     ADDITIVE: (
@@ -34,6 +37,12 @@ DESCRIPTIONS: dict[str, str] = {
         "Channel shares: each channel's exact share of the fused value (late fusion is a weighted average). "
         "Inside a channel the network is not additive; the moments listed are where its timeline stood "
         "highest above its own mean (descriptive, not a causal attribution)."
+    ),
+    LEARNED: (
+        "Learned fusion: the fused value is a learned linear map of the channels' intensities, clipped to "
+        "[0, 1]; the parts listed (one per channel of the map, plus its bias) add up to it before the clip "
+        "and may be negative. The moments are where each channel's timeline stood highest above its mean "
+        "(descriptive, not a causal attribution)."
     ),
 }
 
@@ -165,6 +174,10 @@ def explain(
     present = {channel: given for channel, given in outputs.items() if given is not None}
     if not present:
         return None
+    if weights.method == "learned":
+        shares = _learned_shares({channel: clip for channel, (clip, _, _) in present.items()}, weights)
+        moments = {channel: salient_moments(curve) for channel, (_, curve, _) in present.items()}
+        return Explanation(LEARNED, shares, {}, {}, moments)
     fusion = _fusion_factors(list(present), weights)
     shares = {channel: fusion[channel] * clip for channel, (clip, _, _) in present.items()}
     contributions = {channel: parts for channel, (_, _, parts) in present.items() if parts is not None}
@@ -184,6 +197,16 @@ def _fusion_factors(channels: list[str], weights: FusionWeights) -> dict[str, np
         unit[channel] = np.ones(len(EMOTIONS))
         factors[channel] = fuse(unit, weights)
     return factors
+
+
+def _learned_shares(clips: Mapping[str, np.ndarray], weights: FusionWeights) -> dict[str, np.ndarray]:
+    """Learned fusion before its clip to [0, 1]: ``coef_c · x_c`` per channel of the map, plus ``"bias"``
+    (a missing channel's part is that of the stand-in the fusion uses for it)."""
+    inputs = learned_inputs(clips, weights.channels)
+    coef = np.asarray(weights.coef, dtype=np.float64)
+    n = len(EMOTIONS)
+    shares = {c: coef[:, i * n : (i + 1) * n] @ inputs[i * n : (i + 1) * n] for i, c in enumerate(weights.channels)}
+    return {**shares, "bias": np.asarray(weights.bias, dtype=np.float64)}
 
 
 def salient_moments(

@@ -26,7 +26,7 @@ def test_additive_chart_stacks_cue_groups_to_the_fused_value():
     data = _result()
     fig = panel.explanation_plot(data)
     assert {trace.name for trace in fig.data} == {"group"}  # the test channels put every cue in one group
-    assert fig.layout.barmode == "stack" and "exact contribution" in fig.layout.title.text
+    assert fig.layout.barmode == "relative" and "exact contribution" in fig.layout.title.text
     for emotion in EMOTIONS:
         total = sum(trace.x[list(trace.y).index(emotion)] for trace in fig.data)
         assert total == pytest.approx(data["explanation"]["fused"][emotion]["value"], abs=1e-4)

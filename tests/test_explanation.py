@@ -180,3 +180,22 @@ def test_prior_result_explains_its_reported_numbers(talking):
         reported = [intensities[e] for e in EMOTIONS]
         np.testing.assert_array_equal(np.round(np.clip(parts.intensities(), 0, 1), 4), reported)
     assert any(explanation["moments"]["visual"].values()) and any(explanation["moments"]["audio"].values())
+
+
+def test_learned_fusion_parts_add_up_before_the_clip():
+    from emi_core.fusion import learned_inputs
+
+    rng = np.random.default_rng(3)
+    weights = FusionWeights(
+        "learned", channels=("visual", "audio"),
+        coef=tuple(map(tuple, rng.normal(0, 0.3, (6, 12)))), bias=tuple(rng.normal(0, 0.1, 6)),
+    )  # fmt: skip
+    visual, audio = _channel(20, 1, additive=False), _channel(8, 2, additive=False)
+    for given in ({"visual": visual, "audio": audio}, {"visual": visual, "audio": None}):
+        explanation = explain(given, weights)
+        assert explanation.kind == "learned fusion" and set(explanation.shares) == {"visual", "audio", "bias"}
+        clips = {c: v[0] for c, v in given.items() if v is not None}
+        before_clip = learned_inputs(clips, weights.channels) @ np.asarray(weights.coef).T + weights.bias
+        np.testing.assert_allclose(explanation.fused(), before_clip, atol=1e-12)
+        np.testing.assert_allclose(np.clip(explanation.fused(), 0, 1), fuse(clips, weights), atol=1e-12)
+        assert "clipped" in explanation.to_dict()["description"]
