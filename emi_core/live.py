@@ -159,7 +159,7 @@ class LiveAnalyser:
     def _update(self, now: float, started: float) -> LiveUpdate:
         visual = _fresh(self._visual, now)
         audio = _fresh(self._audio_value, now)
-        fused = fuse(visual, audio, self.prior.fusion)
+        fused = fuse({"visual": visual, "audio": audio}, self.prior.fusion)
         if fused is not None:
             self._history.append((now, fused))
         while self._history and self._history[0][0] < now - HISTORY_S:
