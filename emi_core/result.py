@@ -15,12 +15,17 @@ if TYPE_CHECKING:
     from emi_core.explanation import Explanation
 
 
+HEURISTIC, TRAINED, UNTRAINED = "heuristic", "trained", "untrained"
+"""The kinds of model: the offline EMI prior, a checkpoint trained on data, random weights (tests)."""
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """Provenance of the model that produced a result.
 
-    ``kind`` is ``"heuristic"`` (the offline EMI prior), ``"trained"`` (a checkpoint trained on
-    data) or ``"untrained"`` (random weights, e.g. in tests: never to be shown as a prediction).
+    ``kind`` is :data:`HEURISTIC` (the offline EMI prior), :data:`TRAINED` (a checkpoint trained on
+    data) or :data:`UNTRAINED` (random weights, e.g. in tests: never to be shown as a prediction;
+    a checkpoint is untrained when :attr:`ExtractorSpec.random_weights` holds for one of its channels).
     """
 
     id: str
@@ -35,7 +40,7 @@ class ModelInfo:
     @property
     def is_prediction(self) -> bool:
         """Whether the outputs may be presented as estimates (not for random weights)."""
-        return self.kind != "untrained"
+        return self.kind != UNTRAINED
 
 
 @dataclass

@@ -20,6 +20,7 @@ from transformers import ResNetConfig, ResNetModel, Wav2Vec2Config, Wav2Vec2Mode
 from emi_core.errors import ModelError
 from emi_core.features.audio import load_wav2vec2
 from emi_core.features.backbones import looks_like_hub_id, sha256_files
+from emi_core.features.cache import AUDIO_EXTRACTOR, VISUAL_EXTRACTOR, ExtractorSpec
 from emi_core.features.visual import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -96,6 +97,7 @@ def test_torchvision_state_dict(resnet_pth, crops):
     description = embedder.description
     assert description["backbone"] == str(resnet_pth.resolve())
     assert description["backbone_format"] == "torchvision"
+    assert not ExtractorSpec(VISUAL_EXTRACTOR, description, embedder.dim).random_weights
     assert description["weights_sha256"] == sha256_files([resnet_pth])
     assert description["input_size"] == 112
 
@@ -165,6 +167,7 @@ def test_transformers_folder_matches_torchvision(resnet_pth, crops, tmp_path):
     )
     embedder = load_face_embedder(str(folder))
     assert embedder.dim == 512 and embedder.description["backbone_format"] == "transformers"
+    assert not ExtractorSpec(VISUAL_EXTRACTOR, embedder.description, embedder.dim).random_weights
     np.testing.assert_allclose(embedder(crops), reference_embeddings(state, crops), rtol=1e-4, atol=1e-4)
 
 
@@ -187,6 +190,7 @@ def test_random_visual_backbone_is_seeded_and_leaves_the_global_generator_alone(
     second = load_face_embedder("random")
     assert torch.equal(before, after)
     assert first.description == second.description and first.description["backbone_format"] == "random"
+    assert ExtractorSpec(VISUAL_EXTRACTOR, first.description, first.dim).random_weights
 
 
 def test_visual_backbone_errors(resnet_pth, tmp_path):
@@ -309,6 +313,7 @@ def test_random_wav2vec2_architectures(tmp_path):
     tiny = load_wav2vec2(f"random:{folder}")
     again = load_wav2vec2("random", architecture=tiny.description["architecture"], expected_sha256=tiny.weights_sha256)
     assert tiny.description == again.description and tiny.description["backbone"] == "random"
+    assert ExtractorSpec(AUDIO_EXTRACTOR, tiny.description, tiny.dim).random_weights
     waveform = speech_like(0.5)
     np.testing.assert_array_equal(tiny(waveform).features, again(waveform).features)
 

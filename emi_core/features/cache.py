@@ -42,6 +42,7 @@ from emi_core import __version__
 from emi_core.atomic import atomic_path
 from emi_core.channels import CHANNELS
 from emi_core.errors import EMIError
+from emi_core.features.backbones import RANDOM
 
 FORMAT_VERSION = 1
 """Version of the cache layout written by this module."""
@@ -69,7 +70,8 @@ class ExtractorSpec:
     ``config`` must be JSON-serialisable and should name everything that changes the features, e.g.
     ``{"backbone": "resnet18.pth", "fps": 30, "face_size": 112, "au_names": [...]}`` for
     ``visual-dual`` or ``{"backbone": "facebook/wav2vec2-base-960h", "layer": 12}`` for
-    ``audio-wav2vec2``. ``dim`` is not hashed: it follows from the config.
+    ``audio-wav2vec2``. ``dim`` is not hashed: it follows from the config. A backbone with seeded
+    random weights records ``"backbone_format": "random"`` (see :attr:`random_weights`).
     """
 
     name: str
@@ -90,6 +92,15 @@ class ExtractorSpec:
     def channel(self) -> str:
         """``"visual"`` or ``"audio"``, from the name's prefix."""
         return self.name.split("-", 1)[0]
+
+    @property
+    def random_weights(self) -> bool:
+        """Whether these features come from a backbone with random weights: never predictions to show.
+
+        The one test of "random weights": served checkpoints (``ModelInfo.kind == "untrained"``),
+        ``predict-split`` and the extractors all derive it from the recorded spec.
+        """
+        return self.config.get("backbone_format") == RANDOM
 
     @property
     def config_hash(self) -> str:

@@ -30,7 +30,7 @@ from emi_core.errors import ConfigError, ModelError
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
-from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE, RANDOM
+from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
 from emi_core.features.cache import (
     AUDIO_EXTRACTOR,
     VISUAL_EXTRACTOR,
@@ -83,11 +83,6 @@ class VisualExtractor:
             "code_version": CODE_VERSION,
         }
         return ExtractorSpec(VISUAL_EXTRACTOR, config, self.dim)
-
-    @property
-    def random(self) -> bool:
-        """Whether the backbone has random weights."""
-        return self.embedder.source == RANDOM
 
     def from_faces(self, crops: np.ndarray, action_units: np.ndarray, times: np.ndarray) -> FeatureSequence:
         """Features of tracked faces: ``crops`` ``(F, 112, 112, 3)``, their AUs ``(F, K)`` and times ``(F,)``."""
@@ -142,11 +137,6 @@ class AudioExtractor:
             AUDIO_EXTRACTOR, {**self.wav2vec2.description, "code_version": CODE_VERSION}, self.wav2vec2.dim
         )
 
-    @property
-    def random(self) -> bool:
-        """Whether the backbone has random weights."""
-        return self.wav2vec2.architecture is not None
-
     def from_waveform(self, waveform: np.ndarray | None) -> FeatureSequence:
         """Features of a 16 kHz mono waveform (``None``: no audio)."""
         if is_silent(waveform):
@@ -175,11 +165,6 @@ class Extractors:
     def specs(self) -> dict[str, ExtractorSpec]:
         """``{channel: ExtractorSpec}``."""
         return {channel: extractor.spec for channel, extractor in self.by_channel.items()}
-
-    @property
-    def random(self) -> bool:
-        """Whether any backbone has random weights (its outputs are not predictions)."""
-        return any(extractor.random for extractor in self.by_channel.values())
 
     def extract(
         self, path: str | Path, limits: MediaLimits | None = None, channels: Iterable[str] | None = None

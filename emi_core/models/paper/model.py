@@ -219,6 +219,11 @@ class EMIModel(
         logits = self.regressors[channel].predict_frames([features])[0]
         return sigmoid(logits.mean(axis=0)), Curve(np.asarray(times, dtype=np.float64), sigmoid(logits))
 
+    @property
+    def random_weights(self) -> bool:
+        """Whether any channel's features come from a backbone with random weights (not predictions)."""
+        return any(spec.random_weights for spec in self.features.values())
+
     def predict_cached(self, cache: FeatureCache, ids: Sequence[str], batch_size: int = 16) -> dict[str, Any]:
         """:meth:`predict` for videos whose features are in ``cache`` (the stores this model was trained on).
 

