@@ -1,4 +1,4 @@
-"""``--device auto|cpu|cuda`` → a :class:`torch.device`."""
+"""A device name (``auto``, ``cpu`` or ``cuda``) → a :class:`torch.device`."""
 
 from __future__ import annotations
 
@@ -21,5 +21,5 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for, but torch sees no CUDA GPU (use --device cpu or auto)")
+        raise ConfigError("device 'cuda' was asked for, but torch sees no CUDA GPU (use 'cpu' or 'auto')")
     return torch.device(name)

@@ -69,7 +69,8 @@ class EMIPipeline:
         """Warnings added to every result (settings the model overrides)."""
         if backend.fixed_rate and fps and fps != backend.analysis_fps:
             self.notes.append(
-                f"--fps {fps:g} ignored: this model was trained on features at {backend.analysis_fps:g} fps"
+                f"the requested {fps:g} fps analysis rate is not used: this model was trained on features "
+                f"at {backend.analysis_fps:g} fps"
             )
             fps = None
         if backend.max_side and self.limits.max_side != backend.max_side:

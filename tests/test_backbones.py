@@ -194,7 +194,7 @@ def test_random_visual_backbone_is_seeded_and_leaves_the_global_generator_alone(
 
 
 def test_visual_backbone_errors(resnet_pth, tmp_path):
-    with pytest.raises(ModelError, match="no visual backbone given: pass --visual-backbone .*'random'"):
+    with pytest.raises(ModelError, match="no visual backbone given: give a ResNet18 .*'random'"):
         load_face_embedder(None)
     with pytest.raises(ModelError, match="no such file or folder"):
         load_face_embedder(str(tmp_path / "missing.pth"))
@@ -319,12 +319,12 @@ def test_random_wav2vec2_architectures(tmp_path):
 
 
 def test_audio_backbone_errors(tmp_path):
-    with pytest.raises(ModelError, match="facebook/wav2vec2-base-960h: not a local path.*--audio-backbone"):
+    with pytest.raises(ModelError, match="audio backbone facebook/wav2vec2-base-960h: not a local path.*give a Hub id"):
         load_wav2vec2()  # the default id, offline
     with pytest.raises(ModelError, match="no such file or folder"):
         load_wav2vec2(str(tmp_path / "missing"))
     folder = save_tiny_wav2vec2(tmp_path / "w2v")
-    with pytest.raises(ModelError, match="--audio-layer 3: .* hidden states 0 to 2"):
+    with pytest.raises(ModelError, match="audio layer 3: .* hidden states 0 to 2"):
         load_wav2vec2(str(folder), layer=3)
     with pytest.raises(ModelError, match="random:.*not a config.json"):
         load_wav2vec2(f"random:{tmp_path / 'nothing'}")

@@ -11,8 +11,9 @@ import torch
 import emi_core
 from emi_core import errors
 from emi_core.device import resolve_device
-from emi_core.errors import ConfigError, DatasetError, EMIError
+from emi_core.errors import ConfigError, DatasetError, EMIError, ModelError
 from emi_core.features.extract import Extractors
+from emi_core.features.visual import load_face_embedder
 from emi_core.training.data import read_split
 
 PACKAGE = Path(emi_core.__file__).parent
@@ -41,14 +42,22 @@ def test_device_settings_are_config_errors():
         resolve_device("tpu")
     assert resolve_device("cpu") == torch.device("cpu")
     if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="no CUDA GPU"):
+        with pytest.raises(ConfigError, match="no CUDA GPU") as caught:
             resolve_device("cuda")
+        assert "--" not in str(caught.value)  # library words; the CLI phrases its flags
 
 
 @pytest.mark.parametrize("options", [{"channels": ()}, {"channels": ("visual", "face")}, {"fps": 0.0}])
 def test_extraction_settings_are_config_errors(options):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError) as caught:
         Extractors.from_options(**options)
+    assert "--" not in str(caught.value)
+
+
+def test_backbone_errors_name_no_cli_flag():
+    with pytest.raises(ModelError, match="no visual backbone given") as caught:
+        load_face_embedder(None)
+    assert "--" not in str(caught.value)
 
 
 def test_an_unlabelled_split_is_a_dataset_error(tmp_path):

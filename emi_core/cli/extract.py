@@ -9,6 +9,7 @@ from pathlib import Path
 from emi_core.channels import CHANNELS
 from emi_core.cli.media_options import add_media_options, limits_from_args, positive
 from emi_core.device import DEVICES, resolve_device
+from emi_core.errors import ConfigError
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
 
 SHOWN = 10
@@ -63,8 +64,14 @@ def run(args: argparse.Namespace) -> int:
     run = ExtractionRun(
         workers=args.workers, device=device, limits=limits, progress=False if args.no_progress else None
     )
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+    if "visual" in channels and not args.visual_backbone:
+        raise ConfigError(
+            "the visual channel needs a backbone: pass --visual-backbone PATH_OR_HUB_ID (a ResNet18 state dict, "
+            "a timm or Hugging Face ResNet folder or its Hub id, or 'random' for tests), or --channels audio"
+        )
     extractors = Extractors.from_options(
-        [c.strip() for c in args.channels.split(",") if c.strip()],
+        channels,
         visual_backbone=args.visual_backbone,
         audio_backbone=args.audio_backbone,
         audio_layer=args.audio_layer,

@@ -53,7 +53,7 @@ from emi_core.features.backbones import (
     weight_file,
 )
 
-OPTION = "--audio-backbone"
+OPTION = "audio backbone"
 SAMPLE_RATE = 16_000
 PEAK_DBFS = -3.0
 CHUNK_S = 20.0
@@ -62,7 +62,7 @@ STANDARDIZE_EPS = 1e-7
 """Added to the variance before standardising, as in transformers' Wav2Vec2FeatureExtractor."""
 
 HINT = (
-    f"pass {OPTION} with a Hub id whose files are in the local Hugging Face cache, or a local folder "
+    "give a Hub id whose files are in the local Hugging Face cache, or a local folder "
     "saved with save_pretrained (config.json + model.safetensors), e.g. a copy of facebook/wav2vec2-base-960h; "
     "or 'random' / 'random:CONFIG' for random weights (tests only)"
 )
@@ -97,7 +97,7 @@ class Wav2Vec2Features:
         layers = int(config.num_hidden_layers)
         self.layer = layers if layer is None else int(layer)
         if not 0 <= self.layer <= layers:
-            raise ModelError(f"--audio-layer {layer}: {source} has hidden states 0 to {layers}")
+            raise ModelError(f"audio layer {layer}: {source} has hidden states 0 to {layers}")
         self.device = torch.device(device)
         self.model = _keep_layers(model, self.layer).to(self.device).eval()
         self.source = source

@@ -66,7 +66,8 @@ def locate(source: str, *, option: str, hint: str, search_dirs: Sequence[Path] =
     ``search_dirs`` are also searched for the file or folder name of a ``source`` path that does not
     exist (e.g. a checkpoint's ``backbones/`` folder). From the Hub, ``config.json``, the weights
     (:data:`WEIGHT_FILES`, the first the repository has) and, when present, ``preprocessor_config.json``
-    are fetched. ``option`` starts and ``hint`` ends every error message.
+    are fetched. ``option`` (what is located, e.g. ``"visual backbone"``) starts and ``hint`` ends every
+    error message; neither names a CLI flag (the CLI phrases its own).
     """
     path = Path(source).expanduser()
     if path.exists():

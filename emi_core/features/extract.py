@@ -206,7 +206,7 @@ class Extractors:
         except ValueError as err:
             raise ConfigError(str(err)) from None
         if fps <= 0:
-            raise ConfigError(f"--fps must be positive, got {fps:g}")
+            raise ConfigError(f"the frame rate must be positive, got {fps:g} fps")
         by_channel: dict[str, ChannelExtractor] = {}
         if "visual" in channels:
             embedder = load_face_embedder(visual_backbone, device, input_size=input_size)

@@ -53,14 +53,14 @@ from emi_core.features.backbones import (
     weight_file,
 )
 
-OPTION = "--visual-backbone"
+OPTION = "visual backbone"
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 RESNET18_DIM = 512
 DEFAULT_INPUT_SIZE = 112
 STATE_DICT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
 HINT = (
-    f"pass {OPTION} PATH_OR_HUB_ID: a ResNet18 state dict (.pth, e.g. torchvision's resnet18-f37072fd.pth), "
+    "give a ResNet18 state dict (.pth, e.g. torchvision's resnet18-f37072fd.pth), "
     "a timm or Hugging Face ResNet folder (config.json + model.safetensors) or its Hub id, "
     "or 'random' for random weights (tests only)"
 )

@@ -415,7 +415,8 @@ def _load_last(
     if state["fingerprint"] != fingerprint:
         differs = _differences(state["fingerprint"], fingerprint)
         raise TrainingError(
-            f"{path.parent} holds a different run ({differs}); use another --out, or delete {path.name} to start over"
+            f"{path.parent} holds a different run ({differs}); "
+            f"use another output folder, or delete {path.name} to start over"
         )
     model.load_state_dict(state["model"])
     best_model.load_state_dict({k: v.cpu() for k, v in state["best_model"].items()})
