@@ -16,6 +16,8 @@ from demo.score import ScoreTab
 from demo.uploads import ExampleClips, ResultFiles, RunFolders, UploadLedgerMiddleware
 from emi_core.leaderboard import SPLITS, Leaderboard
 from emi_core.leaderboard.config import default_store_dir, ground_truth_variable
+from emi_core.leaderboard.identity import Identities, TeamMap, auth_mode
+from emi_core.leaderboard.ratelimit import RateLimiter
 from emi_core.media import MediaLimits
 from emi_core.pipeline import EMIPipeline
 
@@ -36,6 +38,9 @@ QUEUE_SIZE = 32
 CACHE_DELETION = (300, 1500)
 """Gradio deletes its cached files (uploads never analysed, served downloads, the player's copy) older
 than 25 min, every 5 min: none stays over 30 min (``KEPT_MINUTES``)."""
+
+CHECKS_PER_MINUTE = 10
+"""Anonymous CSV checks (``/score``) one client address may make per minute."""
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")
 
@@ -60,16 +65,19 @@ def build_app(
     board: Leaderboard | None = None,
     examples: ExampleClips | None = None,
     folders: RunFolders | None = None,
+    identities: Identities | None = None,
 ) -> gr.Blocks:
     """Return the EMI studio Blocks, queued and ready to launch (see :func:`launch_options`).
 
     The model is loaded once, here, unless ``pipeline`` is given; ``board`` defaults to the store in
-    ``$EMI_SUBMISSIONS_DIR`` with the ground truth named by ``$EMI_GROUND_TRUTH_VAL`` / ``_TEST``.
+    ``$EMI_SUBMISSIONS_DIR`` with the ground truth named by ``$EMI_GROUND_TRUTH_VAL`` / ``_TEST``;
+    ``identities`` to ``$EMI_AUTH`` (team tokens by default) with the team map of ``$EMI_TEAM_MAP``.
     Uploads, Gradio's cache and result files go to this app's own ``folders`` (new ones by default,
     made Gradio's upload folder here; kept as ``app.run_folders``, deleted by its ``cleanup()`` or at exit).
     """
     pipeline = pipeline or load_pipeline()
     board = board or Leaderboard()
+    identities = identities or Identities(auth_mode(), board.member_for_token, TeamMap.from_env())
     examples = examples if examples is not None else example_clips()
     folders = folders or RunFolders()
     folders.activate()
@@ -83,7 +91,7 @@ def build_app(
             with gr.Tab("Live", id="live"):
                 LiveTab.for_pipeline(pipeline).build()
             with gr.Tab("Score", id="score"):
-                ScoreTab(board, examples).build()
+                ScoreTab(board, examples, identities, RateLimiter(CHECKS_PER_MINUTE)).build()
             with gr.Tab("Leaderboard", id="leaderboard") as leaderboard_tab:
                 leaderboard.build()
             with gr.Tab("About", id="about"):

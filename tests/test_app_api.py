@@ -43,9 +43,9 @@ def truth_cells(server) -> list[str]:
         return [cell for row in list(csv.reader(handle))[1:] for cell in row[1:]]
 
 
-def test_exactly_three_named_endpoints(client):
+def test_exactly_the_named_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/estimate", "/score", "/leaderboard"}
+    assert set(endpoints) == {"/estimate", "/score", "/submit", "/leaderboard"}
 
 
 def test_estimate_a_talking_clip_and_forget_it(client, server, media):
@@ -128,8 +128,36 @@ def test_score_a_valid_csv_against_the_configured_truth(client, server, tmp_path
     expected = [pearsonr(values[:, i], server.truth_values[:, i])[0] for i in range(6)]
     assert outcome["report"]["mean_pearson"] == pytest.approx(np.mean(expected), abs=1e-12)
     assert outcome["report"]["n"] == len(TRUTH_IDS)
-    no_truth = client.predict(handle_file(str(path)), "test", api_name="/score")
-    assert no_truth["status"] == "valid" and "EMI_GROUND_TRUTH_TEST" in no_truth["message"]
+
+
+def test_score_on_the_hidden_split_validates_only(client, tmp_path):
+    """The audit's oracle: one-hot probes to /score on the hidden split all get the same reply, no number."""
+    replies = []
+    for k in range(3):
+        values = np.zeros((len(TRUTH_IDS), 6))
+        values[k] = 1.0
+        path = write_submission(tmp_path / f"probe{k}.csv", TRUTH_IDS, values)
+        replies.append(client.predict(handle_file(str(path)), "test", api_name="/score"))
+    assert replies[0]["status"] == "valid" and replies[0]["report"] is None and replies[0]["hidden"]
+    assert all(reply == replies[0] for reply in replies)
+    partial = write_submission(tmp_path / "partial.csv", TRUTH_IDS[:10], np.full((10, 6), 0.5))
+    reply = client.predict(handle_file(str(partial)), "test", api_name="/score")
+    assert [problem["message"] for problem in reply["problems"]] == ["20 ground-truth ids are missing"]
+
+
+def test_submit_needs_a_valid_team_token(client, server, tmp_path):
+    token = Leaderboard(server.store_dir).add_team("Team Token")
+    values = np.clip(server.test_truth_values + np.random.default_rng(8).normal(0, 0.1, (len(TRUTH_IDS), 6)), 0, 1)
+    path = write_submission(tmp_path / "official.csv", TRUTH_IDS, values)
+    for forged in ("", token[:-3] + "abc", "Team Token"):
+        with pytest.raises(AppError, match="team token"):
+            client.predict(handle_file(str(path)), "test", forged, "Team Token", "", api_name="/submit")
+    entry = client.predict(handle_file(str(path)), "test", token, "", "official run", api_name="/submit")
+    assert entry["team"] == "Team Token" and entry["status"] == "scored" and entry["hidden"]
+    assert entry["private_mean_pearson"] is None and entry["file"].startswith("files/")
+    with pytest.raises(AppError, match="ground truth of the split"):
+        client.predict(handle_file(str(server.test_truth)), "test", token, "", "", api_name="/submit")
+    assert "official.csv" not in {p.name for p in server.upload_dir.rglob("*")}
 
 
 def test_leaderboard_after_a_submission(client, server, tmp_path):

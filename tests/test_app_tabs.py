@@ -18,6 +18,8 @@ from demo import about, app, leaderboard, score
 from demo.uploads import ExampleClips, ResultFiles, forget_upload
 from emi_core.emotions import EMOTIONS
 from emi_core.leaderboard import Leaderboard
+from emi_core.leaderboard.identity import Identities
+from emi_core.leaderboard.ratelimit import RateLimiter
 from emi_core.result import ModelInfo
 from emi_core.scoring import write_submission
 
@@ -51,6 +53,11 @@ def no_examples():
     return ExampleClips([])
 
 
+def score_tab(board: Leaderboard, examples: ExampleClips) -> score.ScoreTab:
+    """The Score tab with team tokens (the default identity mode) and a generous rate limit."""
+    return score.ScoreTab(board, examples, Identities("token", board.member_for_token), RateLimiter(1000))
+
+
 def test_invalid_file_lists_every_problem_with_its_line(board):
     raw = f"Filename,{','.join(EMOTIONS)}\n42,0.1,0.2,0.3,0.4,0.5,0.6\n00002,0.1,x,0.3,0.4,0.5,1.6\n".encode()
     outcome = score.check_submission(board, raw, "val")
@@ -78,14 +85,15 @@ def test_scored_file_matches_an_independent_pearson(board, truth, prediction):
 
 
 def test_score_then_submit_puts_the_team_on_the_leaderboard(board, prediction, no_examples):
-    tab = score.ScoreTab(board, no_examples)
-    headline, problems, bars, pending, submit_button, cleared, _ = tab.score_ui(str(prediction[0]), "val")
+    tab = score_tab(board, no_examples)
+    token = board.add_team("  Team  A ")
+    headline, problems, bars, pending, submit_button, cleared, _ = tab.score_ui(str(prediction[0]), "val", None)
     assert headline.startswith("**Scored: pred.csv**") and pending["split"] == "val"
     assert bars.visible and not problems.visible and submit_button.interactive and cleared is None
-    message, pending_after, _ = tab.submit_ui(pending, "  Team  A ", "ResNet + AU")
+    message, pending_after, _ = tab.submit_ui(pending, token, "", "ResNet + AU", None)
     assert "Submitted as **#1** for **Team A**" in message and pending_after is None
     with pytest.raises(gr.Error, match="already submitted"):
-        tab.submit_ui(pending, "team a", "")
+        tab.submit_ui(pending, token, "", "", None)
     rows = leaderboard.ranking_rows(board, "val")
     assert [(r["rank"], r["team"], r["submissions"]) for r in rows] == [(1, "Team A", 1)]
     assert rows[0]["mean_pearson"] == pytest.approx(board.entries("val")[0].mean_pearson)
@@ -93,22 +101,23 @@ def test_score_then_submit_puts_the_team_on_the_leaderboard(board, prediction, n
 
 def test_store_refusals_and_unknown_splits_are_one_line_messages(tmp_path, truth, prediction, no_examples):
     board = Leaderboard(tmp_path / "limited", ground_truth={"val": truth[0]}, daily_limit=1)
-    tab = score.ScoreTab(board, no_examples)
-    first = tab.score_ui(str(prediction[0]), "val")[3]
-    tab.submit_ui(first, "Team A", "")
+    tab = score_tab(board, no_examples)
+    token = board.add_team("Team A")
+    first = tab.score_ui(str(prediction[0]), "val", None)[3]
+    tab.submit_ui(first, token, "", "", None)
     other = write_submission(tmp_path / "other.csv", truth[1], np.full((N, 6), 0.5) + np.eye(N, 6) * 0.1)
-    second = tab.score_ui(str(other), "val")[3]
+    second = tab.score_ui(str(other), "val", None)[3]
     with pytest.raises(gr.Error, match="used its 1 scored submissions"):
-        tab.submit_ui(second, "Team A", "")
+        tab.submit_ui(second, token, "", "", None)
     with pytest.raises(gr.Error, match="unknown split 'train'"):
-        tab.score_api(str(other), "train")
+        tab.score_api(str(other), "train", None)
     with pytest.raises(gr.Error, match="unknown split 'train'"):
         leaderboard.LeaderboardTab(board, ResultFiles()).leaderboard_api("train", False)
 
 
-def test_only_scored_files_can_be_submitted(board, no_examples):
-    with pytest.raises(gr.Error, match="Score a file first"):
-        score.ScoreTab(board, no_examples).submit_ui(None, "Team A", "")
+def test_only_checked_valid_files_can_be_submitted(board, no_examples):
+    with pytest.raises(gr.Error, match="Check a file first"):
+        score_tab(board, no_examples).submit_ui(None, board.add_team("Team A"), "", "", None)
 
 
 def test_leaderboard_table_and_safe_export(board, truth, tmp_path):

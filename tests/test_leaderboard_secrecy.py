@@ -95,12 +95,17 @@ def test_leaderboard_never_reveals_or_copies_the_truth(secret, tmp_path, capsys,
     monkeypatch.setenv("EMI_DAILY_LIMIT", "1")
     bad = tmp_path / "bad.csv"
     bad.write_text(CSV_HEADER_LINE + "\n00001,0.1,0.2,0.3,0.4,0.5,0.6\n77777,0.1,0.2,0.3,0.4,0.5,0.6\n")
+    padded = tmp_path / "padded.csv"
+    padded.write_text(pred_path.read_text() + "\n\n")  # other bytes, same content: the same submission
     second = tmp_path / "second.csv"
-    second.write_text(pred_path.read_text() + "\n")  # other bytes, same content
+    rows = pred_path.read_text().splitlines()
+    rows[1] = rows[1].rsplit(",", 1)[0] + ",0.5"
+    second.write_text("\n".join(rows) + "\n")
     submit = ["submit", "--team", "Team A", "--split", "val", "--pred"]
     for args, code, fragment in (
         ([*submit, pred_path], 0, '"status": "scored"'),
         ([*submit, pred_path], 2, "already submitted this file"),
+        ([*submit, padded], 2, "already submitted this file"),
         ([*submit, second], 2, "has used its 1 scored submissions"),
         ([*submit, bad], 2, "id '77777' is not in the ground truth"),
         (["show"], 0, "Team A"),

@@ -190,7 +190,7 @@ def test_every_problem_is_reported_at_once_in_reading_order():
 
 def test_limits_on_rows_and_bytes(tmp_path):
     data = csv_bytes(*(f"{i:05d},{ROW}" for i in range(4)))
-    assert problems(data, max_rows=3) == ["has 4 data rows, more than the limit of 3"]
+    assert problems(data, max_rows=3) == ["has more than 3 data rows, the limit (the rest was not read)"]
     assert problems(data, max_bytes=100) == [f"file is {len(data)} bytes, over the limit of 100 bytes"]
     path = tmp_path / "big.csv"
     path.write_bytes(data)

@@ -1,4 +1,4 @@
-"""``emi leaderboard submit|show|export``: the local leaderboard store."""
+"""``emi leaderboard submit|show|export|team|close``: the local leaderboard store (organiser's commands)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``leaderboard`` command and its ``submit``, ``show`` and ``export`` actions."""
+    """Add the ``leaderboard`` command and its ``submit``, ``show``, ``export``, ``team`` and ``close`` actions."""
     parser = subparsers.add_parser(
         "leaderboard",
         help="submit to, show or export the leaderboard",
@@ -36,7 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("out", metavar="OUT.csv")
     export.set_defaults(func=run_export)
 
-    for action in (submit, show, export):
+    team = actions.add_parser("team", help="register teams: each gets a token (shown once) to submit with")
+    team_actions = team.add_subparsers(dest="team_action", metavar="TEAM_ACTION", required=True)
+    team_add = team_actions.add_parser("add", help="register a team (or replace its token) and print the token once")
+    team_add.add_argument("name", help="team name (letters, digits, spaces, '.', '_', '-')")
+    team_add.set_defaults(func=run_team_add)
+    team_list = team_actions.add_parser("list", help="list the registered teams (never their tokens)")
+    team_list.set_defaults(func=run_team_list)
+
+    close = actions.add_parser(
+        "close", help="close a split's phase: no more submissions; a hidden split's private ranking is revealed"
+    )
+    close.add_argument("--split", required=True, help="val or test")
+    close.add_argument(
+        "--truth", metavar="T.csv", help="ground truth of the split (default: $EMI_GROUND_TRUTH_<SPLIT>)"
+    )
+    close.set_defaults(func=run_close)
+
+    for action in (submit, show, export, team_add, team_list, close):
         action.add_argument(
             "--store", metavar="DIR", help="store folder (default: $EMI_SUBMISSIONS_DIR or ./submissions)"
         )
@@ -79,6 +96,36 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_team_add(args: argparse.Namespace) -> int:
+    """Register a team; print its token, which is stored hashed and cannot be shown again."""
+    from emi_core.leaderboard import Leaderboard
+
+    token = Leaderboard(args.store).add_team(args.name)
+    print(f"team {args.name.strip()!r} registered; its token (shown once, give it to the team):\n{token}")
+    return 0
+
+
+def run_team_list(args: argparse.Namespace) -> int:
+    """Print the registered team names, one a line."""
+    from emi_core.leaderboard import Leaderboard
+
+    teams = Leaderboard(args.store).teams()
+    print("\n".join(teams) if teams else "no teams registered yet (emi leaderboard team add NAME)")
+    return 0
+
+
+def run_close(args: argparse.Namespace) -> int:
+    """Close the split's phase and print its final ranking."""
+    from emi_core.leaderboard import Leaderboard
+
+    board = Leaderboard(args.store, ground_truth={args.split: args.truth} if args.truth else None)
+    board.close(args.split)
+    ranking = board.ranking(args.split)
+    print(f"the phase of {args.split!r} is closed; final ranking ({ranking[0].ranked_on if ranking else 'empty'}):")
+    print(format_ranking(ranking) if ranking else "no scored submissions")
+    return 0
+
+
 def format_ranking(ranking) -> str:
     """A fixed-width table: rank, team, mean r, 95% CI, p-value against the leader, id, time, description."""
     lines = [
@@ -89,8 +136,10 @@ def format_ranking(ranking) -> str:
         entry = ranked.entry
         low, high = entry.ci95 or (float("nan"), float("nan"))
         p_value = "-" if ranked.p_value is None else f"{ranked.p_value:.4f}"
+        if ranked.ranked_on == "private":
+            low, high = entry.private_ci95
         lines.append(
-            f"{ranked.rank:>4}  {entry.team:<40}  {entry.mean_pearson:>8.4f}  [{low:+.4f}, {high:+.4f}]  "
+            f"{ranked.rank:>4}  {entry.team:<40}  {ranked.score:>8.4f}  [{low:+.4f}, {high:+.4f}]  "
             f"{p_value:>8}  {entry.id:>5}  {entry.submitted_at:<20}  {entry.description[:60]}"
         )
     return "\n".join(lines)

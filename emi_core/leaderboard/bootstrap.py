@@ -32,7 +32,14 @@ def resample_indices(n: int, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = B
 def bootstrap_means(
     pred: np.ndarray, truth: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
 ) -> np.ndarray:
-    """Mean Pearson's r over the emotion columns for each bootstrap resample of the rows.
+    """Mean Pearson's r over the emotion columns for each bootstrap resample of the rows."""
+    return bootstrap_pearson(pred, truth, resamples, seed).mean(axis=1)
+
+
+def bootstrap_pearson(
+    pred: np.ndarray, truth: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> np.ndarray:
+    """Pearson's r of each emotion column for each bootstrap resample of the rows: (resamples, k).
 
     ``pred`` and ``truth`` are aligned (n, k) arrays. As in scoring, a column that is constant in
     a resample counts as r = 0. Uses weighted moments of centred data, which equals computing
@@ -45,7 +52,7 @@ def bootstrap_means(
     floor_x = _UNDEFINED_VARIANCE * (x * x).mean(axis=0)
     floor_y = _UNDEFINED_VARIANCE * (y * y).mean(axis=0)
     varies = ~(constant_columns(pred) | constant_columns(truth))
-    means = []
+    chunks = []
     for indices in resample_indices(n, resamples, seed):
         chunk = indices.shape[0]
         flat = (indices + n * np.arange(chunk)[:, None]).ravel()
@@ -55,8 +62,8 @@ def bootstrap_means(
         defined = varies & (var_x > floor_x) & (var_y > floor_y)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(defined, (mxy - mx * my) / np.sqrt(var_x * var_y), 0.0)
-        means.append(np.clip(r, -1.0, 1.0).mean(axis=1))
-    return np.concatenate(means)
+        chunks.append(np.clip(r, -1.0, 1.0))
+    return np.concatenate(chunks)
 
 
 def confidence_interval(replicates: np.ndarray, level: float = CONFIDENCE_LEVEL) -> tuple[float, float]:
@@ -75,3 +82,12 @@ def paired_p_value(leader: np.ndarray, other: np.ndarray) -> float:
     if leader.shape != other.shape:
         raise ValueError("paired replicates must come from the same resamples")
     return float((1 + np.count_nonzero(leader - other <= 0.0)) / (leader.size + 1))
+
+
+def two_sided_p_value(first: np.ndarray, second: np.ndarray) -> float:
+    """Two-sided paired bootstrap p-value that ``first`` and ``second`` do equally well (+1 corrected)."""
+    if first.shape != second.shape:
+        raise ValueError("paired replicates must come from the same resamples")
+    gap = first - second
+    tail = min(np.count_nonzero(gap <= 0.0), np.count_nonzero(gap >= 0.0))
+    return float(min(1.0, 2.0 * (1 + tail) / (gap.size + 1)))

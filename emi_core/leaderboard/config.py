@@ -13,8 +13,16 @@ SPLITS: tuple[str, ...] = ("val", "test")
 DEFAULT_DAILY_LIMIT = 5
 """Scored submissions per team, split and UTC day when ``EMI_DAILY_LIMIT`` is not set."""
 
+DEFAULT_HIDDEN_SPLITS: tuple[str, ...] = ("test",)
+"""Splits whose labels participants never see (ABAW publishes validation labels, not test labels)."""
+
+DEFAULT_FINAL_PICKS = 2
+"""Submissions a team may pick for the final (private) ranking of a hidden split."""
+
 SUBMISSIONS_DIR_VARIABLE = "EMI_SUBMISSIONS_DIR"
 DAILY_LIMIT_VARIABLE = "EMI_DAILY_LIMIT"
+HIDDEN_SPLITS_VARIABLE = "EMI_HIDDEN_SPLITS"
+FINAL_PICKS_VARIABLE = "EMI_FINAL_PICKS"
 
 
 def ground_truth_variable(split: str) -> str:
@@ -36,12 +44,29 @@ def default_store_dir() -> Path:
 
 def default_daily_limit() -> int:
     """``$EMI_DAILY_LIMIT`` (a positive integer) or :data:`DEFAULT_DAILY_LIMIT`."""
-    text = os.environ.get(DAILY_LIMIT_VARIABLE, "").strip()
+    return _positive_integer(DAILY_LIMIT_VARIABLE, DEFAULT_DAILY_LIMIT)
+
+
+def default_final_picks() -> int:
+    """``$EMI_FINAL_PICKS`` (a positive integer) or :data:`DEFAULT_FINAL_PICKS`."""
+    return _positive_integer(FINAL_PICKS_VARIABLE, DEFAULT_FINAL_PICKS)
+
+
+def _positive_integer(variable: str, default: int) -> int:
+    text = os.environ.get(variable, "").strip()
     if not text:
-        return DEFAULT_DAILY_LIMIT
+        return default
     if not text.isdigit() or int(text) < 1:
-        raise LeaderboardError(f"{DAILY_LIMIT_VARIABLE} must be a positive integer, got {text!r}")
+        raise LeaderboardError(f"{variable} must be a positive integer, got {text!r}")
     return int(text)
+
+
+def default_hidden_splits() -> frozenset[str]:
+    """``$EMI_HIDDEN_SPLITS`` (comma-separated; empty for none) or :data:`DEFAULT_HIDDEN_SPLITS`."""
+    text = os.environ.get(HIDDEN_SPLITS_VARIABLE)
+    if text is None:
+        return frozenset(DEFAULT_HIDDEN_SPLITS)
+    return frozenset(check_split(part.strip()) for part in text.split(",") if part.strip())
 
 
 def ground_truth_from_env(split: str) -> Path:

@@ -53,6 +53,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX submissions_team_day ON submissions (team_key, split, submitted_at)",
         "CREATE INDEX submissions_team_file ON submissions (team_key, split, sha256)",
     ),
+    # version 2 -> 3: who submitted, the private part of hidden splits, final picks, phases, team tokens,
+    # counted comparisons
+    (
+        "ALTER TABLE submissions ADD COLUMN account TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE submissions ADD COLUMN private_per_emotion TEXT",
+        "ALTER TABLE submissions ADD COLUMN private_mean REAL",
+        "ALTER TABLE submissions ADD COLUMN private_ci_low REAL",
+        "ALTER TABLE submissions ADD COLUMN private_ci_high REAL",
+        "ALTER TABLE submissions ADD COLUMN private_bootstrap BLOB",
+        "ALTER TABLE submissions ADD COLUMN final INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE phases (
+            split TEXT PRIMARY KEY,
+            closed_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE teams (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            team_key TEXT NOT NULL UNIQUE,
+            selector TEXT NOT NULL UNIQUE,
+            salt BLOB NOT NULL,
+            token_hash BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE comparisons (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            team_key TEXT NOT NULL,
+            split TEXT NOT NULL,
+            account TEXT NOT NULL,
+            at TEXT NOT NULL,
+            first_id INTEGER NOT NULL,
+            second_id INTEGER NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this code writes; older databases are migrated forward when opened."""

@@ -35,6 +35,6 @@ class DuplicateSubmission(LeaderboardError):
 class SubmissionRejected(SubmissionError):
     """The file was invalid: it is stored as ``rejected`` (``.entry``) with every problem as its reasons."""
 
-    def __init__(self, problems: Iterable[Problem], entry: Entry):
-        super().__init__(problems)
+    def __init__(self, problems: Iterable[Problem], entry: Entry, total: int | None = None):
+        super().__init__(problems, total)
         self.entry = entry

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from emi_core.emotions import FILENAME_COLUMN
-from emi_core.scoring.problems import Problem
+from emi_core.scoring.problems import Problem, ProblemList
 
 ID_LENGTH = 5
 _ID = re.compile(r"[0-9]{5}")
@@ -38,25 +38,36 @@ def quote(cell: str) -> str:
     return repr(cell if len(cell) <= _MAX_QUOTED else cell[:_MAX_QUOTED] + "...")
 
 
-def check_ids(ids: Sequence[str], lines: LineNumbers) -> list[Problem]:
-    """Return a problem for each id that is not a 5-digit string and for each repeated id."""
-    problems: list[Problem] = []
+def check_ids(ids: Sequence[str], lines: LineNumbers, sink: ProblemList) -> None:
+    """Add a problem to ``sink`` for each id that is not a 5-digit string and for each repeated id."""
     joined = "".join(ids)
     well_formed = set(map(len, ids)) <= {ID_LENGTH} and joined.isascii() and (not ids or joined.isdigit())
     if not well_formed:
         for row, cell in enumerate(ids):
             if not _ID.fullmatch(cell):
-                problems.append(Problem(_id_message(cell), line_of(lines, row), FILENAME_COLUMN))
+                line = line_of(lines, row)
+                if sink.would_keep(line, FILENAME_COLUMN):
+                    sink.add(Problem(_id_message(cell), line, FILENAME_COLUMN))
+                else:
+                    sink.count()
     if len(set(ids)) != len(ids):
         first_line: dict[str, int] = {}
         for row, cell in enumerate(ids):
             line = line_of(lines, row)
-            if cell in first_line:
-                message = f"id {quote(cell)} appears more than once (first on line {first_line[cell]})"
-                problems.append(Problem(message, line, FILENAME_COLUMN))
-            else:
+            if cell not in first_line:
                 first_line[cell] = line
-    return problems
+            elif sink.would_keep(line, FILENAME_COLUMN):
+                message = f"id {quote(cell)} appears more than once (first on line {first_line[cell]})"
+                sink.add(Problem(message, line, FILENAME_COLUMN))
+            else:
+                sink.count()
+
+
+def ids_are_clean(ids: Sequence[str]) -> bool:
+    """Whether every id is a 5-digit string and none repeats (what :func:`check_ids` accepts silently)."""
+    probe = ProblemList(limit=1)
+    check_ids(ids, None, probe)
+    return not probe
 
 
 def _id_message(cell: str) -> str:
@@ -68,44 +79,56 @@ def _id_message(cell: str) -> str:
 
 
 def match_ids(
-    ids: Sequence[str], lines: LineNumbers, truth_index: Mapping[str, int], *, report_missing: bool = True
-) -> tuple[np.ndarray | None, list[Problem]]:
+    ids: Sequence[str],
+    lines: LineNumbers,
+    truth_index: Mapping[str, int],
+    sink: ProblemList,
+    *,
+    report_missing: bool = True,
+    reveal_ids: bool = True,
+) -> np.ndarray | None:
     """Map each id to its ground-truth row; report unknown ids and (optionally) ground-truth ids left out.
 
-    Returns ``(rows, problems)``; ``rows`` is ``None`` unless every ground-truth id appears exactly
-    once. Malformed or repeated ids are not reported here (:func:`check_ids` does).
+    Returns the rows, or ``None`` unless every ground-truth id appears exactly once. Malformed or
+    repeated ids are not reported here (:func:`check_ids` does). With ``reveal_ids=False`` (a hidden
+    split) unknown and missing ids are only counted: no message names an id or the line it is on.
     """
     try:
         rows = np.array(list(map(truth_index.__getitem__, ids)), dtype=np.intp)
     except KeyError:
         rows = None
     if rows is not None and len(ids) == len(truth_index) and len(set(ids)) == len(ids):
-        return rows, []
-    problems = [
-        Problem(f"id {quote(cell)} is not in the ground truth", line_of(lines, row), FILENAME_COLUMN)
-        for row, cell in enumerate(ids)
-        if cell not in truth_index and _ID.fullmatch(cell)
-    ]
+        return rows
+    unknown = [(row, cell) for row, cell in enumerate(ids) if cell not in truth_index and _ID.fullmatch(cell)]
+    if reveal_ids:
+        for row, cell in unknown:
+            sink.add(Problem(f"id {quote(cell)} is not in the ground truth", line_of(lines, row), FILENAME_COLUMN))
+    elif unknown:
+        count = len(unknown)
+        sink.add(Problem(f"{count} {'id is' if count == 1 else 'ids are'} not in this split", None, FILENAME_COLUMN))
     if report_missing:
         present = set(ids)
         missing = [cell for cell in truth_index if cell not in present]
         if missing:
-            problems.append(Problem(_missing_message(missing), None, FILENAME_COLUMN))
-    return None, problems
+            sink.add(Problem(_missing_message(missing, reveal_ids), None, FILENAME_COLUMN))
+    return None
 
 
-def _missing_message(missing: Sequence[str]) -> str:
+def _missing_message(missing: Sequence[str], reveal_ids: bool) -> str:
+    count = f"{len(missing)} ground-truth {'id is' if len(missing) == 1 else 'ids are'} missing"
+    if not reveal_ids:
+        return count
     shown = ", ".join(map(repr, missing[:_MAX_MISSING_SHOWN]))
     more = f" and {len(missing) - _MAX_MISSING_SHOWN} more" if len(missing) > _MAX_MISSING_SHOWN else ""
-    return f"{len(missing)} ground-truth {'id is' if len(missing) == 1 else 'ids are'} missing: {shown}{more}"
+    return f"{count}: {shown}{more}"
 
 
 def parse_values(
-    cells: Sequence[str], column: str, lines: LineNumbers, *, reveal: bool
-) -> tuple[np.ndarray | None, list[Problem]]:
+    cells: Sequence[str], column: str, lines: LineNumbers, sink: ProblemList, *, reveal: bool
+) -> np.ndarray | None:
     """Parse one emotion column as float64 values in [0, 1].
 
-    Returns ``(values, [])`` or ``(None, problems)`` with one problem per bad cell. With
+    Returns the values, or ``None`` after adding one problem per bad cell to ``sink``. With
     ``reveal=False`` (ground truth) messages never quote the cell.
     """
     if not _NOT_NUMBER_CHAR.search("".join(cells)):
@@ -114,15 +137,25 @@ def parse_values(
         except ValueError:
             values = None
         if values is not None and bool(np.all((values >= 0.0) & (values <= 1.0))):
-            return values, []
-    problems = []
+            return values
+    found = sink.total
     for row, cell in enumerate(cells):
+        line = line_of(lines, row)
+        if not sink.would_keep(line, column):
+            if not is_value(cell):
+                sink.count()
+            continue
         message = value_problem(cell, reveal=reveal)
         if message is not None:
-            problems.append(Problem(message, line_of(lines, row), column))
-    if not problems:  # pragma: no cover - both paths accept the same cells
+            sink.add(Problem(message, line, column))
+    if sink.total == found:  # pragma: no cover - both paths accept the same cells
         raise AssertionError(f"column {column!r} rejected by the fast path but not cell by cell")
-    return None, problems
+    return None
+
+
+def is_value(cell: str) -> bool:
+    """Whether a value cell is a plain number in [0, 1] (what :func:`value_problem` accepts)."""
+    return _NUMBER.fullmatch(cell) is not None and 0.0 <= float(cell) <= 1.0
 
 
 def value_problem(cell: str, *, reveal: bool) -> str | None:

@@ -13,7 +13,7 @@ import io
 import numpy as np
 
 from emi_core.emotions import CSV_HEADER, EMOTIONS, FILENAME_COLUMN
-from emi_core.scoring.cells import check_ids
+from emi_core.scoring.cells import ids_are_clean
 
 _BODY_BYTES = np.zeros(256, dtype=bool)
 _BODY_BYTES[list(b"0123456789.eE+-,\r\n")] = True
@@ -22,16 +22,19 @@ _NEWLINE, _CARRIAGE_RETURN, _COMMA = ord("\n"), ord("\r"), ord(",")
 _DTYPES = {FILENAME_COLUMN: str, **{emotion: np.float64 for emotion in EMOTIONS}}
 
 
-def read_clean(raw: bytes, text: str, max_rows: int) -> tuple[tuple[str, ...], np.ndarray] | None:
+def read_clean(raw: bytes, header_line: str, max_rows: int) -> tuple[tuple[str, ...], np.ndarray] | None:
     """``(ids, values)`` of a clean file (``values`` in EMOTIONS order), or ``None``.
 
-    ``raw`` is the file's bytes and ``text`` its decoded text (UTF-8, byte-order mark removed).
+    ``raw`` is the file's bytes (valid UTF-8) and ``header_line`` its decoded first line with its line
+    end (byte-order mark removed).
     """
-    header_line, newline, _ = text.partition("\n")
+    header_line, newline, _ = header_line.partition("\n")
     header = header_line.removesuffix("\r").split(",")
     if not newline or len(header) != len(CSV_HEADER) or set(header) != set(CSV_HEADER):
         return None
     start = raw.index(b"\n") + 1
+    if raw.count(b"\n", start) > max_rows + 1:  # before any array the size of the file's rows
+        return None
     n_rows = _count_plain_rows(np.frombuffer(raw, dtype=np.uint8)[start:])
     if n_rows is None or n_rows > max_rows:
         return None
@@ -44,7 +47,7 @@ def read_clean(raw: bytes, text: str, max_rows: int) -> tuple[tuple[str, ...], n
         return None
     values = np.ascontiguousarray(frame[list(EMOTIONS)].to_numpy(dtype=np.float64))
     ids = tuple(frame[FILENAME_COLUMN].tolist())
-    if len(ids) != n_rows or not np.all((values >= 0.0) & (values <= 1.0)) or check_ids(ids, None):
+    if len(ids) != n_rows or not np.all((values >= 0.0) & (values <= 1.0)) or not ids_are_clean(ids):
         return None
     return ids, values
 

@@ -6,13 +6,19 @@ problems keep the full list in ``.problems`` and render a readable, capped list 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from emi_core.emotions import CSV_HEADER
 from emi_core.errors import EMIError
 
 MAX_LISTED_PROBLEMS = 50
 """How many problems ``str(error)`` lists before summarising the rest as a count."""
+
+MAX_KEPT_PROBLEMS = 200
+"""How many problems a validation keeps (the first ones in reading order); the others are only counted,
+so that a file with millions of bad cells costs no more memory than one with 200."""
 
 
 @dataclass(frozen=True)
@@ -40,31 +46,88 @@ class Problem:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
-def format_problems(problems: Iterable[Problem], limit: int = MAX_LISTED_PROBLEMS) -> str:
-    """Return one problem per line (indented), at most ``limit`` of them plus a count of the rest."""
+def reading_order(problem: Problem) -> tuple[int, int]:
+    """Sort key of problems in reading order: the whole file first, then by line and column, missing ids last."""
+    if problem.line is None:
+        return (0 if problem.column is None else 2**62, 0)
+    column = CSV_HEADER.index(problem.column) if problem.column in CSV_HEADER else -1
+    return (problem.line, column)
+
+
+class ProblemList:
+    """Collects problems, keeping the first ``limit`` in reading order (whatever order they arrive in)
+    and counting all of them in ``total``. Memory stays bounded by ``limit``."""
+
+    def __init__(self, limit: int = MAX_KEPT_PROBLEMS):
+        self.limit = limit
+        self.total = 0
+        self._heap: list[tuple[int, int, int, Problem]] = []  # negated keys: the worst kept one on top
+
+    def add(self, problem: Problem) -> None:
+        """Count ``problem`` and keep it if it is among the first ``limit`` in reading order."""
+        line, column = reading_order(problem)
+        item = (-line, -column, -self.total, problem)
+        self.total += 1
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, item)
+        elif item[:3] > self._heap[0][:3]:
+            heapq.heapreplace(self._heap, item)
+
+    def would_keep(self, line: int, column: str | None) -> bool:
+        """Whether a problem at ``line`` / ``column`` added now would be kept (else :meth:`count` it:
+        building its message would be wasted work)."""
+        if len(self._heap) < self.limit:
+            return True
+        key = reading_order(Problem("", line, column))
+        return (-key[0], -key[1]) > self._heap[0][:2]
+
+    def count(self) -> None:
+        """Count a problem that :meth:`would_keep` said would not be kept."""
+        self.total += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """:meth:`add` each problem."""
+        for problem in problems:
+            self.add(problem)
+
+    def kept(self) -> list[Problem]:
+        """The kept problems in reading order (ties in the order they were added)."""
+        return [item[3] for item in sorted(self._heap, key=lambda item: (-item[0], -item[1], -item[2]))]
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def format_problems(problems: Iterable[Problem], limit: int = MAX_LISTED_PROBLEMS, total: int | None = None) -> str:
+    """Return one problem per line (indented), at most ``limit`` of them plus a count of the rest.
+
+    ``total`` is the number of problems found when ``problems`` holds only the first of them.
+    """
     problems = list(problems)
+    total = len(problems) if total is None else total
     lines = [f"  {problem}" for problem in problems[:limit]]
-    if len(problems) > limit:
-        lines.append(f"  ... and {len(problems) - limit} more problems")
+    if total > min(limit, len(problems)):
+        lines.append(f"  ... and {total - min(limit, len(problems))} more problems")
     return "\n".join(lines)
 
 
 class ProblemsError(EMIError):
-    """A file has one or more problems; ``.problems`` holds all of them."""
+    """A file has one or more problems; ``.problems`` holds the first ones (at most
+    :data:`MAX_KEPT_PROBLEMS` when they come from a validation), ``.total`` counts all of them."""
 
     subject = "file"
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem], total: int | None = None):
         self.problems: tuple[Problem, ...] = tuple(problems)
         if not self.problems:
             raise ValueError("an error needs at least one problem")
+        self.total = max(len(self.problems), total or 0)
         super().__init__(self._render())
 
     def _render(self) -> str:
-        count = len(self.problems)
-        if count == 1:
+        if self.total == 1:
             return f"{self.subject} is invalid: {self.problems[0]}"
-        return f"{self.subject} has {count} problems:\n{format_problems(self.problems)}"
+        return f"{self.subject} has {self.total:,} problems:\n{format_problems(self.problems, total=self.total)}"
 
 
 class SubmissionError(ProblemsError):

@@ -51,7 +51,7 @@ def load_ground_truth(
         raise GroundTruthError(problems)
     table = read_table(raw, reveal_values=False, max_rows=max_rows)
     if table.problems:
-        raise GroundTruthError(table.problems)
+        raise GroundTruthError(table.problems.kept(), table.problems.total)
     if table.n_rows < 2:
         raise GroundTruthError([Problem("needs at least 2 rows: Pearson's r is undefined on fewer")])
     constant = [

@@ -8,14 +8,7 @@ import numpy as np
 
 from emi_core.scoring.cells import match_ids
 from emi_core.scoring.problems import Problem, SubmissionError
-from emi_core.scoring.table import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_ROWS,
-    Source,
-    read_source,
-    read_table,
-    sort_problems,
-)
+from emi_core.scoring.table import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, Source, read_source, read_table
 from emi_core.scoring.truth import GroundTruth
 
 
@@ -23,8 +16,9 @@ from emi_core.scoring.truth import GroundTruth
 class ValidationResult:
     """The outcome of :func:`validate_submission`.
 
-    ``problems`` lists everything wrong (empty when valid). When valid, ``ids`` are the ``Filename``
-    strings in file order and ``values`` the (n, 6) float64 predictions in
+    ``problems`` lists what is wrong, in reading order (empty when valid): the first
+    :data:`~emi_core.scoring.problems.MAX_KEPT_PROBLEMS` of them; ``n_problems`` counts all. When
+    valid, ``ids`` are the ``Filename`` strings in file order and ``values`` the (n, 6) float64 predictions in
     :data:`~emi_core.emotions.EMOTIONS` order; ``truth_rows`` maps each row to its ground-truth row
     when the submission was checked against a ground truth.
     """
@@ -35,6 +29,7 @@ class ValidationResult:
     values: np.ndarray | None = None
     truth: GroundTruth | None = None
     truth_rows: np.ndarray | None = None
+    n_problems: int = 0
 
     @property
     def ok(self) -> bool:
@@ -44,7 +39,7 @@ class ValidationResult:
     def raise_for_problems(self) -> None:
         """Raise :class:`~emi_core.scoring.problems.SubmissionError` listing every problem, if any."""
         if self.problems:
-            raise SubmissionError(self.problems)
+            raise SubmissionError(self.problems, self.n_problems)
 
     def aligned_values(self) -> np.ndarray:
         """Predictions reordered to the ground truth's row order (row order of the file never matters)."""
@@ -56,7 +51,7 @@ class ValidationResult:
         return aligned
 
     def __repr__(self) -> str:
-        return f"ValidationResult(n_rows={self.n_rows}, problems={len(self.problems)})"
+        return f"ValidationResult(n_rows={self.n_rows}, problems={self.n_problems})"
 
 
 def validate_submission(
@@ -65,24 +60,28 @@ def validate_submission(
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    reveal_ids: bool = True,
 ) -> ValidationResult:
     """Check a submission CSV (a path, or its raw bytes) and return every problem found.
 
     Without ``truth`` only the format is checked (what a team runs before submitting). With it, ids
     must match the ground truth's ids exactly: none missing, unknown or repeated. Problems name the
     CSV line and column; they quote the submission's own cells but never ground-truth values.
+    ``reveal_ids=False`` (a hidden split) turns unknown and missing ids into counts: no message
+    names a ground-truth id.
     This function does not raise for problems in the file: see
     :meth:`ValidationResult.raise_for_problems`.
     """
     raw, problems = read_source(source, max_bytes, name_paths=True)
     if raw is None:
-        return ValidationResult(tuple(problems), 0)
+        return ValidationResult(tuple(problems), 0, n_problems=len(problems))
     table = read_table(raw, reveal_values=True, max_rows=max_rows)
     rows = None
     if truth is not None and table.ids is not None:
-        complete = len(table.ids) == table.n_rows  # rows of the wrong width hide their ids
-        rows, id_problems = match_ids(table.ids, table.lines, truth.index, report_missing=complete)
-        table.problems = sort_problems(table.problems + id_problems)
+        complete = len(table.ids) == table.n_rows  # rows of the wrong width (or over the limit) hide their ids
+        rows = match_ids(
+            table.ids, table.lines, truth.index, table.problems, report_missing=complete, reveal_ids=reveal_ids
+        )
     if table.problems:
-        return ValidationResult(tuple(table.problems), table.n_rows)
+        return ValidationResult(tuple(table.problems.kept()), table.n_rows, n_problems=table.problems.total)
     return ValidationResult((), table.n_rows, table.ids, table.values, truth, rows)
