@@ -274,3 +274,32 @@ def test_export_is_spreadsheet_safe(board, files, tmp_path):
     assert all(not row[key].startswith("'") for row in rows for key in row if key != "description")
     assert float(rows[0]["mean_pearson"]) == board.entries()[0].mean_pearson
     assert rows[0]["Empathic Pain"] and rows[0]["status"] == "scored"
+
+
+def test_orphan_stored_files_after_a_kill_are_swept(board, files):
+    import os
+    import time
+
+    entry = board.submit("Team Alpha", "val", files[1]("kept", 0.3))
+    old_orphan = board.files_dir / ("0" * 64 + ".csv")
+    old_temp = board.files_dir / ".abc.csv.123.deadbeef.tmp"
+    young_orphan = board.files_dir / ("1" * 64 + ".csv")
+    for path in (old_orphan, old_temp, young_orphan):
+        path.write_text("left by a killed process")
+    an_hour_ago = time.time() - 3700
+    for path in (old_orphan, old_temp, board.store_dir / entry.file):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    reopened = Leaderboard(board.store_dir)
+    assert not old_orphan.exists() and not old_temp.exists()
+    assert young_orphan.exists() and (reopened.store_dir / entry.file).is_file()  # in flight, or referenced
+
+
+def test_the_ground_truth_itself_is_refused_and_never_stored(board, files):
+    truth_path, _ = files
+    with pytest.raises(LeaderboardError, match="is the ground truth of the split"):
+        board.submit("Team Alpha", "val", truth_path)
+    reordered = truth_path.read_text().splitlines()
+    reordered = [reordered[0], *reversed(reordered[1:])]
+    with pytest.raises(LeaderboardError, match="is the ground truth of the split"):
+        board.submit("Team Alpha", "val", ("\n".join(reordered) + "\n").encode())
+    assert board.entries() == [] and list(board.files_dir.iterdir()) == []
