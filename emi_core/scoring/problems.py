@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from emi_core.emotions import CSV_HEADER
-from emi_core.errors import EMIError
+from emi_core.errors import EMIError, one_line
 
 MAX_LISTED_PROBLEMS = 50
 """How many problems ``str(error)`` lists before summarising the rest as a count."""
@@ -123,6 +123,11 @@ class ProblemsError(EMIError):
             raise ValueError("an error needs at least one problem")
         self.total = max(len(self.problems), total or 0)
         super().__init__(self._render())
+
+    def __str__(self) -> str:
+        """The problems one per line; control characters inside each line are escaped, so that no
+        problem can be split or forge another line."""
+        return "\n".join(one_line(line) for line in Exception.__str__(self).split("\n"))
 
     def _render(self) -> str:
         if self.total == 1:
