@@ -196,9 +196,8 @@ class ScoreTab:
         profile: gr.OAuthProfile | None,
     ) -> dict:
         """API: submit a CSV for the team of ``token`` (or of the signed-in account) → the stored entry."""
-        member = self.identify(token, team_name, profile)
-        raw = self.read_upload(csv_file)
-        return self.submit_file(raw, split, member, description)
+        raw = self.read_upload(csv_file)  # first: the upload is released whatever happens next
+        return self.submit_file(raw, split, self.identify(token, team_name, profile), description)
 
     def score_ui(self, csv_file: str | None, split: str, request: gr.Request) -> tuple:
         """Check button: show the problems or the Pearson bars; keep a valid file for submitting."""
