@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 
 from demo.about import build_about
 from demo.estimate import EstimateTab
+from demo.explain import ExplanationPanel
 from demo.leaderboard import LeaderboardTab
 from demo.live import LiveTab
 from demo.score import ScoreTab
@@ -87,7 +88,7 @@ def build_app(
         gr.Markdown(HEADER)
         with gr.Tabs():
             with gr.Tab("Estimate", id="estimate"):
-                EstimateTab(pipeline, examples, files).build()
+                EstimateTab(pipeline, examples, files, views={"beside_radar": [ExplanationPanel()]}).build()
             with gr.Tab("Live", id="live"):
                 LiveTab.for_pipeline(pipeline).build()
             with gr.Tab("Score", id="score"):

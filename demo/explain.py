@@ -19,6 +19,8 @@ TOP_CUES = 3
 
 COLUMNS = ("emotion", "value", "made of", "peak moments")
 
+WAITING = "Why this number: each fused value broken down, after Estimate."
+
 
 def _explanation(result: dict | None) -> dict | None:
     return (result or {}).get("explanation")
@@ -45,19 +47,19 @@ def explanation_plot(result: dict | None):
                 lines = details.setdefault(group, dict.fromkeys(EMOTIONS, ""))
                 lines[emotion] += ("<br>" if lines[emotion] else "") + line
         colours = plots.CUE_GROUP_COLOURS
-        title = "Why these numbers: each cue's exact contribution to the fused value"
+        title = "Why these numbers<br><sub>each cue's exact contribution to the fused value</sub>"
     else:
         for emotion in EMOTIONS:
             for channel, share in fused[emotion]["channels"].items():
                 segments.setdefault(channel, dict.fromkeys(EMOTIONS, 0.0))[emotion] = share
         colours = plots.CHANNEL_COLOURS
         title = (
-            "Why these numbers: each channel's share of the fused value"
+            "Why these numbers<br><sub>each channel's share of the fused value</sub>"
             if explanation["kind"] == "channel shares"
-            else "Why these numbers: the parts of the learned fusion (before its clip to 0–1)"
+            else "Why these numbers<br><sub>the parts of the learned fusion (before its clip to 0–1)</sub>"
         )
     if not _prediction(result):
-        title = "Breakdown — random weights, not a prediction"
+        title = "Breakdown<br><sub>random weights — not a prediction</sub>"
     return plots.breakdown_figure(segments, details, colours, title)
 
 
@@ -111,12 +113,13 @@ class ExplanationPanel:
     def build(self) -> None:
         """Create the chart, the note on what kind of explanation it is, and the table."""
         with gr.Group(elem_id="emi-explanation"):
-            self.plot = gr.Plot(show_label=False, elem_id="emi-explanation-plot")
+            self.plot = gr.Plot(plots.message_figure(WAITING), show_label=False, elem_id="emi-explanation-plot")
             self.note = gr.Markdown(elem_id="emi-explanation-note")
-            self.table = gr.Dataframe(
-                headers=list(COLUMNS), label="Why this number", interactive=False, wrap=True,
-                elem_id="emi-explanation-table",
-            )  # fmt: skip
+            with gr.Accordion("Why this number: largest parts and peak moments", open=False):
+                self.table = gr.Dataframe(
+                    headers=list(COLUMNS), show_label=False, interactive=False, wrap=True,
+                    elem_id="emi-explanation-table",
+                )  # fmt: skip
 
     def outputs(self) -> list:
         """The components :meth:`show` and :meth:`clear` update."""
@@ -132,4 +135,4 @@ class ExplanationPanel:
 
     def clear(self) -> dict:
         """``{component: value}`` with no result."""
-        return {self.plot: None, self.note: "", self.table: None}
+        return {self.plot: plots.message_figure(WAITING), self.note: "", self.table: None}

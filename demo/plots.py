@@ -209,6 +209,12 @@ def breakdown_figure(
         )
     fig.update_layout(barmode="relative")  # stacked; a negative part (learned fusion) goes left of 0
     low = min([0.0, *(sum(min(0.0, v) for v in (s.get(e, 0.0) for s in segments.values())) for e in EMOTIONS)])
-    fig.update_xaxes(title_text="contribution to the fused intensity", range=[low, 1])
-    fig.update_yaxes(categoryorder="array", categoryarray=list(EMOTIONS)[::-1])
-    return _axes(_style(fig, title, height=340))
+    fig.update_xaxes(title_text="part of the fused intensity", range=[low, 1], title_standoff=4)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(EMOTIONS)[::-1], automargin=True)
+    fig = _axes(_style(fig, title, height=380))
+    fig.update_layout(
+        font={"size": 11},
+        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "center", "x": 0.5},
+    )
+    return fig

@@ -12,6 +12,7 @@ from emi_core.emotions import EMOTIONS
 from emi_core.explanation import explain
 from emi_core.fusion import FusionWeights
 from tests.test_app_render import make_result
+from tests.test_app_tabs import built_estimate_tab, own_uploads, toasts  # noqa: F401 (fixtures)
 from tests.test_explanation import _channel
 
 
@@ -62,3 +63,19 @@ def test_random_weights_and_missing_explanations_say_so():
     assert "No explanation" in panel.explanation_plot(data).layout.annotations[0].text
     assert panel.explanation_table(data).empty and panel.explanation_note(data) == ""
     assert np.isfinite(panel.explanation_plot(_result()).data[0].x).all()
+
+
+@pytest.mark.usefixtures("toasts", "own_uploads")
+def test_panel_beside_the_radar_of_the_estimate_tab(media, tmp_path):
+    view = panel.ExplanationPanel()
+    tab = built_estimate_tab({"beside_radar": [view]})
+    assert set(view.outputs()) <= set(tab.result_outputs())
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(media("cremad_1001_talk_happy_m.mp4").read_bytes())
+    outputs = tab.estimate_ui(str(clip), None, False, progress=None)
+    assert {trace.name for trace in outputs[view.plot].data} == {"expression", "action units", "voice"}
+    assert "Exact additive contributions" in outputs[view.note]
+    assert list(outputs[view.table]["emotion"]) == list(EMOTIONS)
+    cleared = tab.cleared()
+    assert cleared[view.note] == "" and cleared[view.table] is None
+    assert panel.WAITING in cleared[view.plot].layout.annotations[0].text
