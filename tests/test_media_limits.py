@@ -126,3 +126,15 @@ def test_error_messages_escape_control_characters():
 def test_budget_leaves_ordinary_clips_alone(media):
     source = open_media(media("obama_weekly_address_talk_neutral_12s.mp4"))
     assert not source.truncated and source.decode_seconds == pytest.approx(12.0, abs=0.05)
+
+
+def test_a_problem_list_stays_one_problem_per_line():
+    """Problems of a CSV are listed one per line; a newline inside a cell cannot add a line."""
+    from emi_core.scoring.problems import Problem, SubmissionError
+
+    err = SubmissionError([Problem("'x\ny' is not a number", line=3, column="Joy"), Problem("bad", line=4)])
+    assert str(err).splitlines() == [
+        "submission has 2 problems:",
+        "  line 3, column 'Joy': 'x\\ny' is not a number",
+        "  line 4: bad",
+    ]

@@ -39,7 +39,7 @@ class Problem:
             where.append(f"line {self.line}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return one_line(f"{', '.join(where)}: {self.message}" if where else self.message)
 
     def to_dict(self) -> dict:
         """JSON-ready form: ``{"line": .., "column": .., "message": ..}``."""
@@ -125,9 +125,8 @@ class ProblemsError(EMIError):
         super().__init__(self._render())
 
     def __str__(self) -> str:
-        """The problems one per line; control characters inside each line are escaped, so that no
-        problem can be split or forge another line."""
-        return "\n".join(one_line(line) for line in Exception.__str__(self).split("\n"))
+        """The rendered list: one problem per line, each line free of control characters."""
+        return Exception.__str__(self)
 
     def _render(self) -> str:
         if self.total == 1:
