@@ -18,7 +18,7 @@ TEXT_COLOUR = "#7f7f7f"
 GRID_COLOUR = "rgba(127, 127, 127, 0.35)"
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 
-CHANNEL_COLOURS: dict[str, str] = {"visual": "#3b82f6", "audio": "#f59e0b", "fused": "#ec4899"}
+CHANNEL_COLOURS: dict[str, str] = {"visual": "#3b82f6", "audio": "#f59e0b", "text": "#10b981", "fused": "#ec4899"}
 """Mid-luminance colours that keep their contrast on white and on near-black backgrounds."""
 
 CUE_GROUP_COLOURS: dict[str, str] = {

@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import combinations
 
-CHANNELS: tuple[str, ...] = ("visual", "audio")
-"""Every input channel, in the order used everywhere (tables, JSON, checkpoints, plots)."""
+CHANNELS: tuple[str, ...] = ("visual", "audio", "text")
+"""Every input channel, in the order used everywhere (tables, JSON, checkpoints, plots): the face,
+the voice, and what was said (the transcript)."""
+
+PAPER_CHANNELS: tuple[str, ...] = ("visual", "audio")
+"""The seed paper's two channels: what ``emi extract`` and ``emi train`` use unless told otherwise."""
 
 FUSED = "fused"
 """Name of the fused estimate (the row / trace / key beside the channels)."""

@@ -30,8 +30,9 @@ from emi_core.media import (
     read_audio,
     sampling_rate,
 )
-from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
+from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput, TextInput
 from emi_core.result import ActionUnits, EMIResult, Quality
+from emi_core.speech import Transcript, load_transcriber
 
 DEFAULT_MODEL = "default"
 """Name of the offline EMI prior; also what ``EMI_MODEL`` unset means."""
@@ -113,12 +114,13 @@ class EMIPipeline:
         visual_out, action_units = self._visual(track, warnings)
         report(0.75, "models")
         audio_out, voice_speech = self._audio(waveform, warnings)
+        text_out, transcript = self._text(waveform)
         report(0.95, "fusion")
 
-        outputs = {"visual": visual_out, "audio": audio_out}
+        outputs = {"visual": visual_out, "audio": audio_out, "text": text_out}
         weights = self.backend.fusion
         fused = fuse({c: o.clip for c, o in outputs.items() if o is not None}, weights)
-        warnings.extend(_fusion_warnings(outputs))
+        warnings.extend(_fusion_warnings(outputs, self.backend))
         duration = max(
             len(track.frames) / rate if rate else 0.0,
             len(waveform) / AUDIO_SAMPLE_RATE if waveform is not None else 0.0,
@@ -145,6 +147,7 @@ class EMIPipeline:
             model=self.backend.info,
             warnings=[*self.notes, *source.warnings, *warnings],
             explanation=explain({c: _explained(o) for c, o in outputs.items()}, weights),
+            transcript=transcript,
         )
         report(1.0, "done")
         return result
@@ -172,11 +175,21 @@ class EMIPipeline:
             warnings.append("no speech detected: the audio intensities reflect non-speech sound only")
         return self.backend.predict_audio(AudioInput(waveform, AUDIO_SAMPLE_RATE, voice)), speech_ratio
 
+    def _text(self, waveform: np.ndarray | None) -> tuple[ChannelOutput | None, Transcript | None]:
+        """The whole transcript (when the model has a text channel and the clip audible audio) → text channel."""
+        if waveform is None or not self.backend.asr or is_silent(waveform):
+            return None, None
+        transcript = load_transcriber(self.backend.asr)(waveform, AUDIO_SAMPLE_RATE)
+        if transcript.is_empty:
+            return None, transcript
+        return self.backend.predict_text(TextInput(transcript)), transcript
 
-def _fusion_warnings(outputs: dict[str, ChannelOutput | None]) -> list[str]:
-    """What the fused estimate rests on when some channels have no estimate."""
-    present = [c for c in CHANNELS if outputs.get(c) is not None]
-    missing = [c for c in CHANNELS if outputs.get(c) is None]
+
+def _fusion_warnings(outputs: dict[str, ChannelOutput | None], backend: EMIBackend) -> list[str]:
+    """What the fused estimate rests on when some of the model's channels have no estimate."""
+    served = [c for c in CHANNELS if c != "text" or backend.asr]
+    present = [c for c in served if outputs.get(c) is not None]
+    missing = [c for c in served if outputs.get(c) is None]
     if not present:
         return ["no channel has input (no face, no audible audio): nothing to estimate"]
     if missing:

@@ -13,6 +13,7 @@ from emi_core.emotions import EMOTIONS
 
 if TYPE_CHECKING:
     from emi_core.explanation import Explanation
+    from emi_core.speech import Transcript
 
 
 HEURISTIC, TRAINED, UNTRAINED = "heuristic", "trained", "untrained"
@@ -112,11 +113,13 @@ class Quality:
 class EMIResult:
     """Estimated mimicry intensities of one clip.
 
-    Each channel of :data:`~emi_core.channels.CHANNELS` (``visual``, ``audio``) and ``fused`` map the
-    six emotions to [0, 1]; a channel without input (no face / no audio) is ``None``. The timelines
-    (``<channel>_timeline``) give the same per sampled frame (visual), per audio window (audio) and
-    on a common grid (fused). :meth:`intensities` and :meth:`timeline` read them by name.
-    ``explanation`` says why each fused value is what it is (:mod:`emi_core.explanation`).
+    Each channel of :data:`~emi_core.channels.CHANNELS` (``visual``, ``audio``, ``text``) and ``fused``
+    map the six emotions to [0, 1]; a channel without input (no face / no audio / no recognised words,
+    or a model without that channel) is ``None``. The timelines (``<channel>_timeline``) give the same
+    per sampled frame (visual), per audio window (audio), per word window (text) and on a common grid
+    (fused). :meth:`intensities` and :meth:`timeline` read them by name. ``explanation`` says why each
+    fused value is what it is (:mod:`emi_core.explanation`); ``transcript`` is what was said, with word
+    times (``None`` when the model has no text channel or the clip no audible audio).
     """
 
     source: str
@@ -131,6 +134,9 @@ class EMIResult:
     model: ModelInfo
     warnings: list[str] = field(default_factory=list)
     explanation: Explanation | None = None
+    text: dict[str, float] | None = None
+    text_timeline: Curve | None = None
+    transcript: Transcript | None = None
 
     def intensities(self, row: str) -> dict[str, float] | None:
         """The clip intensities of a channel or ``"fused"`` (``None`` without input)."""
@@ -153,6 +159,7 @@ class EMIResult:
             "quality": asdict(self.quality),
             "warnings": list(self.warnings),
             "explanation": self.explanation.to_dict() if self.explanation is not None else None,
+            "transcript": self.transcript.to_dict() if self.transcript is not None else None,
         }
         if timelines:
             out["timeline"] = {row: _curve_dict(self.timeline(row)) for row in ROWS}

@@ -20,3 +20,22 @@ def convert(src: Path, dst: Path, *options: str) -> Path:
     """Re-encode ``src`` into ``dst`` (format from the extension) with extra ffmpeg ``options``."""
     ffmpeg("-i", src, *options, dst)
     return dst
+
+
+def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150) -> Path:
+    """``out`` (wav): Debian's espeak-ng saying ``text``; skips the test where espeak-ng is not installed."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("needs Debian's espeak-ng (apt install espeak-ng)")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), text], check=True, capture_output=True)
+    return out
+
+
+def speak_over(clip: Path, text: str, out: Path, voice: str = "en-us") -> Path:
+    """``out`` (mp4): the video of ``clip`` with its audio replaced by espeak-ng saying ``text``."""
+    speech = speak(text, out.with_suffix(".wav"), voice)
+    ffmpeg("-i", clip, "-i", speech, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", out)
+    return out

@@ -48,12 +48,12 @@ def make_result(*, audio: bool = True, visual: bool = True, kind: str = "heurist
     )
 
 
-def test_radar_has_three_traces_in_challenge_order_on_a_fixed_scale():
+def test_radar_has_a_trace_per_channel_in_challenge_order_on_a_fixed_scale():
     data = make_result().to_dict()
     fig = estimate.radar_plot(data)
-    assert [trace.name for trace in fig.data[1:]] == ["visual", "audio", "fused"]
+    assert [trace.name for trace in fig.data[1:]] == ["visual", "audio", "text (no input)", "fused"]
     assert fig.data[0].showlegend is False and all(value is None for value in fig.data[0].r)  # axes holder
-    for trace, channel in zip(fig.data[1:], ("visual", "audio", "fused"), strict=True):
+    for trace, channel in zip(fig.data[1:3], ("visual", "audio"), strict=True):
         assert list(trace.theta) == [*EMOTIONS, EMOTIONS[0]]
         assert list(trace.r[:-1]) == [data[channel][e] for e in EMOTIONS]
         assert trace.r[-1] == trace.r[0]  # closed shape
@@ -63,7 +63,7 @@ def test_radar_has_three_traces_in_challenge_order_on_a_fixed_scale():
 
 def test_radar_lists_a_channel_without_input_as_such():
     fig = estimate.radar_plot(make_result(audio=False).to_dict())
-    assert [trace.name for trace in fig.data[1:]] == ["visual", "audio (no input)", "fused"]
+    assert [trace.name for trace in fig.data[1:]] == ["visual", "audio (no input)", "text (no input)", "fused"]
     assert fig.data[2].visible == "legendonly" and all(value is None for value in fig.data[2].r)
 
 

@@ -61,7 +61,7 @@ def test_predict_folder_with_a_bad_file(media, tmp_path):
 
     timeline = (timelines / "00001.timeline.csv").read_text().splitlines()
     assert timeline[0] == ",".join(["channel", "time_s", *CSV_HEADER[1:]])
-    assert {line.split(",")[0] for line in timeline[1:]} == {"visual", "audio", "fused"}
+    assert {line.split(",")[0] for line in timeline[1:]} == {"visual", "audio", "text", "fused"}
 
 
 def test_predict_single_bad_file_is_one_line(tmp_path):

@@ -168,14 +168,14 @@ def test_prior_result_explains_its_reported_numbers(talking):
         fused = explanation["fused"][emotion]
         assert sum(c["contribution"] for c in fused["cues"]) == pytest.approx(data["fused"][emotion], abs=1e-4)
         assert sum(fused["channels"].values()) == pytest.approx(data["fused"][emotion], abs=1e-4)
-        for channel in ("visual", "audio"):
+        for channel in ("visual", "audio", "text"):
             entry = explanation["channels"][channel][emotion]
             assert sum(c["contribution"] for c in entry["cues"]) == pytest.approx(data[channel][emotion], abs=1e-4)
     groups = {c["group"] for c in explanation["fused"]["Joy"]["cues"]}
-    assert groups == {"expression", "action units", "voice"}
+    assert groups == {"expression", "action units", "voice", "what is said", "valence"}
     assert {c["cue"] for c in explanation["channels"]["visual"]["Joy"]["cues"]} == {"AU06", "AU12", "happy"}
     # exact, not approximately: the clip values are computed from the contributions
-    for channel, intensities in (("visual", talking.visual), ("audio", talking.audio)):
+    for channel, intensities in (("visual", talking.visual), ("audio", talking.audio), ("text", talking.text)):
         parts = talking.explanation.contributions[channel]
         reported = [intensities[e] for e in EMOTIONS]
         np.testing.assert_array_equal(np.round(np.clip(parts.intensities(), 0, 1), 4), reported)

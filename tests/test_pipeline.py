@@ -55,9 +55,11 @@ def test_talking_clip_has_all_channels(analyse):
     assert result.audio_timeline.values.shape[1] == 6
     assert len(result.fused_timeline.times) == 30
     assert result.action_units.values.shape[0] == 30
-    np.testing.assert_allclose(
+    assert result.transcript is not None and "now" in result.transcript.text.lower()
+    assert result.text is not None and result.text_timeline.values.shape[1] == 6
+    np.testing.assert_allclose(  # fused = the average of the channels with input
         [result.fused[e] for e in EMOTIONS],
-        [(result.visual[e] + result.audio[e]) / 2 for e in EMOTIONS],
+        [(result.visual[e] + result.audio[e] + result.text[e]) / 3 for e in EMOTIONS],
         atol=2e-4,
     )
 
@@ -144,17 +146,19 @@ def test_json_schema(analyse):
         "model",
         "visual",
         "audio",
+        "text",
         "fused",
         "quality",
         "warnings",
         "timeline",
+        "transcript",
         "action_units",
         "explanation",
     }
     assert data["explanation"]["kind"] == "additive"
     assert data["model"]["name"] == PRIOR_NAME and data["model"]["kind"] == "heuristic"
     assert set(data["quality"]) >= {"face_ratio", "max_faces", "audio_duration_s", "speech_ratio", "duration_s"}
-    assert set(data["timeline"]) == {"visual", "audio", "fused"}
+    assert set(data["timeline"]) == {"visual", "audio", "text", "fused"}
     for curve in data["timeline"].values():
         assert set(curve) == {"time_s", *EMOTIONS}
         assert all(len(curve[e]) == len(curve["time_s"]) for e in EMOTIONS)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from emi_core.channels import CHANNELS
+from emi_core.channels import CHANNELS, PAPER_CHANNELS
 from emi_core.cli.media_options import add_media_options, limits_from_args, positive
 from emi_core.device import DEVICES, resolve_device
 from emi_core.errors import ConfigError
@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="split CSV with a Filename column (repeat for several splits)")
     parser.add_argument("--cache", required=True, help="feature cache folder")
     parser.add_argument(
-        "--channels", default=",".join(CHANNELS), help="comma-separated channels (default: %(default)s)"
+        "--channels",
+        default=",".join(PAPER_CHANNELS),
+        help=f"comma-separated channels, some of {','.join(CHANNELS)} (default: %(default)s)",
     )
     parser.add_argument("--visual-backbone", metavar="PATH_OR_HUB_ID",
                         help="ResNet18: a torchvision .pth state dict, a timm / Hugging Face folder or Hub id, "

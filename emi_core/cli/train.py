@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from emi_core.channels import CHANNELS
+from emi_core.channels import CHANNELS, PAPER_CHANNELS
 from emi_core.device import DEVICES, resolve_device
 from emi_core.errors import ConfigError
 from emi_core.features.cache import FeatureCache
@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--val", required=True, help="validation split CSV")
     parser.add_argument("--out", required=True, help="output folder: best checkpoint, metrics.csv, last.pt")
     parser.add_argument(
-        "--channels", default=",".join(CHANNELS), help="comma-separated channels (default: %(default)s)"
+        "--channels",
+        default=",".join(PAPER_CHANNELS),
+        help=f"comma-separated channels, some of {','.join(CHANNELS)} (default: %(default)s)",
     )
     parser.add_argument(
         "--features",

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emi_core.channels import CHANNELS, ordered
+from emi_core.channels import PAPER_CHANNELS, ordered
 from emi_core.errors import ConfigError, ModelError
 from emi_core.faces import FaceTrack, FaceTracker
 from emi_core.features.au import AU_NAMES, estimate_aus
@@ -190,7 +190,7 @@ class Extractors:
     @classmethod
     def from_options(
         cls,
-        channels: Sequence[str] = CHANNELS,
+        channels: Sequence[str] = PAPER_CHANNELS,
         *,
         visual_backbone: str | None = None,
         audio_backbone: str | None = DEFAULT_AUDIO_BACKBONE,

@@ -11,6 +11,7 @@ from emi_core.explanation import CueContributions
 from emi_core.features.voice import VoiceFrames
 from emi_core.fusion import FusionWeights
 from emi_core.result import ActionUnits, Curve, ModelInfo
+from emi_core.speech import Transcript
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class AudioInput:
     waveform: np.ndarray
     sample_rate: int
     voice: VoiceFrames
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """What was said: the clip's whole transcript (with at least one recognised word)."""
+
+    transcript: Transcript
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ class EMIBackend(ABC):
     crop_size: int = 112
     grayscale: bool = False
     fusion: FusionWeights = FusionWeights()
+    asr: str | None = None
+    """The ASR (``--asr`` name or folder) whose transcript feeds :meth:`predict_text`; ``None``: no text channel."""
 
     @abstractmethod
     def predict_visual(self, faces: FaceInput) -> ChannelOutput | None:
@@ -76,3 +86,8 @@ class EMIBackend(ABC):
     @abstractmethod
     def predict_audio(self, audio: AudioInput) -> ChannelOutput | None:
         """Audio-channel intensities (called only when the clip has audible audio); ``None`` as above."""
+
+    def predict_text(self, text: TextInput) -> ChannelOutput | None:
+        """Text-channel intensities from the transcript (called only when ``asr`` is set and words were
+        recognised). A model without a text channel keeps this default: ``None``."""
+        return None

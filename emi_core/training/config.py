@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from emi_core.channels import CHANNELS, ordered
+from emi_core.channels import PAPER_CHANNELS, ordered
 from emi_core.fusion import FUSION_METHODS
 
 LOSSES: tuple[str, ...] = ("mse", "pcc", "mse+pcc")
@@ -24,7 +24,7 @@ class TrainConfig:
     ``input_dim`` (e.g. ``{"d_model": 64, "max_len": 128}``); the rest take their defaults.
     """
 
-    channels: tuple[str, ...] = CHANNELS
+    channels: tuple[str, ...] = PAPER_CHANNELS
     loss: str = "mse+pcc"
     epochs: int = 30
     seed: int = 0

