@@ -56,7 +56,8 @@ def test_estimate_a_talking_clip_and_forget_it(client, server, media):
         assert all(0.0 <= value <= 1.0 for value in result[channel].values())
     assert result["model"]["kind"] == "heuristic" and result["model"]["id"] == "emi-prior"
     assert result["quality"]["has_video"] and result["quality"]["has_audio"]
-    assert set(result["timeline"]) == {"visual", "audio", "fused"}
+    assert set(result["timeline"]) == {"visual", "audio", "text", "fused"}
+    assert result["transcript"]["language"] == "en" and result["transcript"]["segments"]
     assert result["action_units"]["names"]
     assert uploads_named(server, "cremad_1001_talk_angry_m.mp4") == []  # deleted once analysed
 
