@@ -73,7 +73,8 @@ def test_panel_beside_the_radar_of_the_estimate_tab(media, tmp_path):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(media("cremad_1001_talk_happy_m.mp4").read_bytes())
     outputs = tab.estimate_ui(str(clip), None, False, progress=None)
-    assert {trace.name for trace in outputs[view.plot].data} == {"expression", "action units", "voice"}
+    groups = {"expression", "action units", "voice", "what is said", "valence"}
+    assert {trace.name for trace in outputs[view.plot].data} == groups
     assert "Exact additive contributions" in outputs[view.note]
     assert list(outputs[view.table]["emotion"]) == list(EMOTIONS)
     cleared = tab.cleared()
