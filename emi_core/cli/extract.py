@@ -12,6 +12,8 @@ from emi_core.device import DEVICES, resolve_device
 from emi_core.errors import ConfigError
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
 
+ENGINES: tuple[str, ...] = ("local", "ray")
+
 SHOWN = 10
 """Failures printed on the terminal (all are in failures.csv)."""
 
@@ -49,9 +51,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="hidden-state layer, 0 to the number of layers (default: the last)")
     parser.add_argument("--fps", type=positive(float), default=30.0,
                         help="frames per second analysed (default: %(default)s, the paper's)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (default: %(default)s)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
+    parser.add_argument("--workers", type=positive(int), default=1,
+                        help="parallel workers, each loading the backbones once (default: %(default)s)")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="default: %(default)s (with --engine ray: CUDA if the Ray cluster has GPUs)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    engine = parser.add_argument_group(
+        "engine", "--engine ray runs the workers as Ray actors: the cache and the videos must then be on "
+                  "storage every node mounts at the same path (checked before any work)"
+    )
+    engine.add_argument("--engine", choices=ENGINES, default="local",
+                        help="local: a process pool on this machine; ray: Ray actors (pip install -e '.[ray]') "
+                             "(default: %(default)s)")
+    engine.add_argument("--address", metavar="ADDR|auto",
+                        help="Ray cluster to join: 'auto' (the one this machine joined with ray start), HOST:PORT "
+                             "or ray://HOST:10001 (default: a private Ray instance on this machine)")
+    engine.add_argument("--gpus-per-worker", type=positive(float, 0), metavar="F",
+                        help="GPUs each Ray worker reserves; 0.25 puts four workers on a GPU "
+                             "(default: 1 on CUDA, else 0)")
+    engine.add_argument("--cpus-per-worker", type=positive(float), metavar="F",
+                        help="CPUs (and torch threads) each Ray worker reserves "
+                             "(default: this machine's cores / --workers for a private instance, else 1)")
+    engine.add_argument("--retries", type=positive(int, 0), default=2, metavar="N",
+                        help="extract a video again at most N times when its Ray worker dies (default: %(default)s)")
     add_media_options(parser)
     parser.set_defaults(func=run)
 
@@ -61,10 +83,16 @@ def run(args: argparse.Namespace) -> int:
     from emi_core.features.batch import FAILURES_FILE, ExtractionRun, extract_split
     from emi_core.features.extract import Extractors
 
-    device = resolve_device(args.device)
+    cluster = _cluster(args)
+    # Ray workers pick their own device (the cluster's GPUs); this process only describes the features
+    device = resolve_device(args.device) if cluster is None else args.device
     limits = limits_from_args(args)
     run = ExtractionRun(
-        workers=args.workers, device=device, limits=limits, progress=False if args.no_progress else None
+        workers=args.workers,
+        device=device,
+        limits=limits,
+        progress=False if args.no_progress else None,
+        cluster=cluster,
     )
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     if "visual" in channels and not args.visual_backbone:
@@ -80,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
         fps=args.fps,
         input_size=args.visual_input_size,
         max_side=limits.max_side,
-        device=device,
+        device=device if cluster is None else "cpu",
     )
-    if run.workers == 1:
+    if run.workers == 1 and cluster is None:
         try:
             result = extract_split(args.videos, args.split, args.cache, extractors, run)
         finally:
@@ -100,3 +128,19 @@ def run(args: argparse.Namespace) -> int:
     listed = Path(args.cache) / FAILURES_FILE
     print(f"{len(result.failures)} video(s) failed; all are listed in {listed}", file=sys.stderr)
     return 2
+
+
+def _cluster(args: argparse.Namespace):
+    """The :class:`RayCluster` of ``--engine ray``, or ``None``; Ray options without it are a usage error."""
+    from emi_core.errors import ConfigError
+    from emi_core.features.batch import RayCluster
+
+    ray_only = {"--address": args.address, "--gpus-per-worker": args.gpus_per_worker,
+                "--cpus-per-worker": args.cpus_per_worker}
+    if args.engine == "local":
+        given = [flag for flag, value in ray_only.items() if value is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply with --engine ray")
+        return None
+    return RayCluster(address=args.address, gpus_per_worker=args.gpus_per_worker,
+                      cpus_per_worker=args.cpus_per_worker, retries=args.retries)

@@ -18,6 +18,7 @@ import torch
 
 from emi_core.errors import ConfigError
 from emi_core.features.batch import local
+from emi_core.features.batch.cluster import RayCluster, on_ray
 from emi_core.features.batch.failures import FAILURES_FILE, Failure, record_failures
 from emi_core.features.batch.jobs import VideoJob, WorkerSetup, one_line
 from emi_core.features.cache import ExtractorSpec, FeatureCache, FeatureStore
@@ -37,7 +38,9 @@ class ExtractionRun:
     * ``limits``: media limits per file (frames are downscaled to the visual extractor's ``max_side``);
     * ``backbones``: ``{channel: path or Hub id}``, another copy of a recorded backbone's weights;
     * ``search_dirs``: folders where recorded backbones are looked for by file name;
-    * ``progress``: show a progress bar (``None``: on a terminal only); ``log``: where lines go.
+    * ``progress``: show a progress bar (``None``: on a terminal only); ``log``: where lines go;
+    * ``cluster``: run the workers as Ray actors there (``None``: the local engine, no Ray needed);
+      ``device`` may then be ``"auto"``, decided by the cluster's GPUs.
     """
 
     workers: int = 1
@@ -47,6 +50,7 @@ class ExtractionRun:
     search_dirs: tuple[Path, ...] = ()
     progress: bool | None = None
     log: Callable[[str], None] = print
+    cluster: RayCluster | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
@@ -80,8 +84,8 @@ def extract_split(
 ) -> ExtractionResult:
     """Extract every video listed in ``splits`` (challenge CSVs) from the folder ``videos`` into ``cache``.
 
-    ``extractors``: loaded :class:`~emi_core.features.extract.Extractors` (used as they are when
-    ``run.workers == 1``, and left open) or just their specs (the workers load their own).
+    ``extractors``: loaded :class:`~emi_core.features.extract.Extractors` (used as they are by a
+    single local worker, and left open) or just their specs (the workers load their own).
     """
     from emi_core.dataset import VideoFolder, read_ids
 
@@ -108,7 +112,7 @@ def extract_videos(
 ) -> ExtractionResult:
     """Extract every video whose features of ``specs`` are not yet in ``cache``; never stops on a failure.
 
-    ``loaded``: extractors for ``specs`` already in memory, used when ``run.workers == 1``; otherwise
+    ``loaded``: extractors for ``specs`` already in memory, used by a single local worker; otherwise
     each worker builds its own with :meth:`Extractors.from_specs` (``run.backbones``,
     ``run.search_dirs``), and only if something is left to do. Failures of this run replace those of
     the same ids in ``{cache}/failures.csv``.
@@ -128,7 +132,7 @@ def extract_videos(
     if jobs:
         setup = WorkerSetup(
             specs=dict(specs),
-            stores={channel: store.path for channel, store in result.stores.items()},
+            stores={channel: store.path.resolve() for channel, store in result.stores.items()},
             device=run.device,
             backbones=run.backbones,
             search_dirs=run.search_dirs,
@@ -149,6 +153,8 @@ def extract_videos(
 def _outcomes(
     jobs: Sequence[VideoJob], setup: WorkerSetup, run: ExtractionRun, loaded: Extractors | None
 ) -> Iterator[local.Outcome]:
+    if run.cluster is not None:
+        return on_ray(jobs, setup, run.workers, run.cluster, run.log)
     if run.workers == 1:
         return local.in_process(jobs, setup, loaded)
     return local.in_pool(jobs, setup, run.workers)
