@@ -186,3 +186,10 @@ def test_served_by_emi_predict(trained, challenge):
     assert result["model"]["validation_mean_pearson"] > 0.8
     expected = EMIModel.from_pretrained(trained["run"]).predict_cached(FeatureCache(challenge / "cache"), ["00021"])
     np.testing.assert_allclose([result["fused"][e] for e in EMOTIONS], expected["fused"][0], atol=2e-3)
+    explanation = result["explanation"]  # a network: channel shares (exact) and moments, no cue breakdown
+    assert explanation["kind"] == "channel shares" and "channels" not in explanation
+    for emotion in EMOTIONS:
+        shares = explanation["fused"][emotion]["channels"]
+        assert set(shares) == {"visual", "audio"}
+        assert sum(shares.values()) == pytest.approx(result["fused"][emotion], abs=1e-4)
+    assert set(explanation["moments"]) == {"visual", "audio"}
