@@ -14,6 +14,7 @@ from demo.explain import ExplanationPanel
 from demo.leaderboard import LeaderboardTab
 from demo.live import LiveTab
 from demo.score import ScoreTab
+from demo.transcript import TranscriptView
 from demo.uploads import ExampleClips, ResultFiles, RunFolders, UploadLedgerMiddleware
 from emi_core.leaderboard import SPLITS, Leaderboard
 from emi_core.leaderboard.config import default_store_dir, ground_truth_variable
@@ -88,7 +89,8 @@ def build_app(
         gr.Markdown(HEADER)
         with gr.Tabs():
             with gr.Tab("Estimate", id="estimate"):
-                EstimateTab(pipeline, examples, files, views={"beside_radar": [ExplanationPanel()]}).build()
+                views = {"beside_radar": [ExplanationPanel()], "under_timeline": [TranscriptView()]}
+                EstimateTab(pipeline, examples, files, views=views).build()
             with gr.Tab("Live", id="live"):
                 LiveTab.for_pipeline(pipeline).build()
             with gr.Tab("Score", id="score"):

@@ -162,8 +162,9 @@ def action_units_table(result: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["AU", "name", "mean"])
 
 
-def write_downloads(result: EMIResult, folder: Path) -> tuple[Path, Path | None, Path]:
-    """Write the result JSON, the challenge CSV row (when there is an estimate) and the timeline CSV."""
+def write_downloads(result: EMIResult, folder: Path) -> tuple[Path, Path | None, Path, Path | None]:
+    """Write the result JSON, the challenge CSV row (when there is an estimate), the timeline CSV and the
+    transcript as subtitles (when words were recognised; the JSON has every word's times)."""
     stem = Path(result.source).stem
     json_path = folder / f"{stem}.emi.json"
     json_path.write_text(result.to_json(), encoding="utf-8")
@@ -172,7 +173,11 @@ def write_downloads(result: EMIResult, folder: Path) -> tuple[Path, Path | None,
     if result.fused is not None and result.model.is_prediction:
         csv_path = batch.write_csv(folder / f"{stem}.emi.csv")
     (timeline_path,) = batch.write_timelines(folder)
-    return json_path, csv_path, timeline_path
+    srt_path = None
+    if result.transcript is not None and not result.transcript.is_empty:
+        srt_path = folder / f"{stem}.transcript.srt"
+        srt_path.write_text(result.transcript.to_srt(), encoding="utf-8")
+    return json_path, csv_path, timeline_path, srt_path
 
 
 def _discard(path: str | None) -> None:
@@ -276,7 +281,7 @@ class EstimateTab:
         """
         data = result.to_dict()
         folder = folder or self.files.new_folder()
-        json_path, csv_path, timeline_path = write_downloads(result, folder)
+        json_path, csv_path, timeline_path, srt_path = write_downloads(result, folder)
         warnings = [*notes, *result.warnings]
         video_path = None
         if annotate and clip and result.quality.has_video:
@@ -296,7 +301,9 @@ class EstimateTab:
             core["au_plot"]: action_units_plot(data),
             core["numbers"]: intensity_table(data),
             core["au_numbers"]: action_units_table(data),
-            core["downloads"]: [str(p) for p in (json_path, csv_path, timeline_path, video_path) if p is not None],
+            core["downloads"]: [
+                str(p) for p in (json_path, csv_path, timeline_path, srt_path, video_path) if p is not None
+            ],
             core["annotated"]: gr.update(value=str(video_path) if video_path else None, visible=video_path is not None),
             core["result_json"]: data,
         }

@@ -120,7 +120,7 @@ def test_untrained_model_is_never_presented_as_an_estimate(tmp_path):
     assert estimate.NOT_A_PREDICTION in estimate.radar_plot(data).layout.title.text
     assert estimate.NOT_A_PREDICTION in estimate.timeline_plot(data, "fused").layout.title.text
     assert estimate.NOT_A_PREDICTION in estimate.summary_markdown(data)
-    _, csv_row, _ = estimate.write_downloads(result, tmp_path)
+    _, csv_row, _, _ = estimate.write_downloads(result, tmp_path)
     assert csv_row is None  # no challenge row from random weights
 
 
@@ -132,7 +132,8 @@ def test_provenance_names_the_model_and_its_score():
 
 def test_downloads_hold_the_result(tmp_path):
     result = make_result()
-    json_path, csv_path, timeline_path = estimate.write_downloads(result, tmp_path)
+    json_path, csv_path, timeline_path, srt_path = estimate.write_downloads(result, tmp_path)
+    assert srt_path is None  # no transcript
     assert json.loads(json_path.read_text()) == result.to_dict()
     with csv_path.open() as handle:
         rows = list(csv.reader(handle))

@@ -72,6 +72,16 @@ class Transcript:
         """The words whose middle lies in ``[start, end)`` seconds."""
         return tuple(w for w in self.words if start <= (w.start + w.end) / 2 < end)
 
+    def to_srt(self) -> str:
+        """SubRip subtitles: one cue per segment (``""`` for an empty transcript)."""
+
+        def clock(t: float) -> str:
+            ms = int(round(t * 1000))
+            return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+        cues = [f"{i}\n{clock(s.start)} --> {clock(s.end)}\n{s.text}\n" for i, s in enumerate(self.segments, 1)]
+        return "\n".join(cues)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (times rounded to milliseconds, probabilities to 4 digits)."""
         return {
