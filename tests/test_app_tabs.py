@@ -277,7 +277,7 @@ def test_estimate_button_can_add_the_annotated_video(media, tmp_path, toasts, ow
 
     outputs = tab.estimate_ui(str(upload), None, True, progress=None)
     downloads = [Path(p) for p in outputs[tab.parts["downloads"]]]
-    assert [p.suffix for p in downloads] == [".json", ".csv", ".csv", ".mp4"]
+    assert [p.suffix for p in downloads] == [".json", ".csv", ".csv", ".srt", ".mp4"]
     assert load_clip(downloads[-1], fps=5).audio is not None
     annotated = outputs[tab.parts["annotated"]]
     assert annotated["visible"] and Path(annotated["value"]).name == downloads[-1].name
