@@ -42,8 +42,9 @@ INTRO = """\
 **Live mode** analyses your webcam and microphone as they stream, with the offline **EMI prior**
 (heuristic, not trained on Hume-Vidmimic2) whatever model the Estimate tab serves: start the camera
 and/or the microphone, and the six intensities update several times a second, with the last
-30 seconds as a timeline. Frames and sound are analysed in memory and dropped at once; nothing is
-recorded or kept. *Stop and forget* ends the analysis and clears everything."""
+30 seconds as a timeline (face and voice only: the words are not transcribed live). Frames and
+sound are analysed in memory and dropped at once; nothing is recorded or kept. *Stop and forget*
+ends the analysis and clears everything."""
 
 WAITING = "Start the webcam or the microphone to begin."
 

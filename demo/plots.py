@@ -25,7 +25,8 @@ CUE_GROUP_COLOURS: dict[str, str] = {
     "expression": "#6366f1",
     "action units": "#06b6d4",
     "voice": "#f59e0b",
-    "text": "#84cc16",
+    "what is said": "#84cc16",
+    "valence": "#f43f5e",
 }
 """Colours of the EMI prior's cue groups in the "why this number" chart (other groups get grey)."""
 

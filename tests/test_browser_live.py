@@ -71,7 +71,7 @@ def test_live_tab_updates_at_least_three_times_a_second(live_page):
     page.locator("#emi-live-microphone").get_by_role("button", name="Record").click()
     _wait_for(page, lambda s: s["updates"] >= 5 and s["face"] == "True" and "voice heard" in s["text"], 90)
     first = page.evaluate(PANEL)
-    time.sleep(6)
+    time.sleep(8)
     last = page.evaluate(PANEL)
     rate = (last["updates"] - first["updates"]) / ((last["now"] - first["now"]) / 1000)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -87,3 +87,21 @@ def test_live_tab_updates_at_least_three_times_a_second(live_page):
     assert "Start the webcam" in stopped["text"]
     time.sleep(2)
     assert page.evaluate(PANEL)["updates"] == 0, "no update arrives after Stop"
+
+
+def test_why_this_number_is_drawn_beside_the_radar(live_page, media):
+    page = live_page
+    page.get_by_role("tab", name="Estimate").click()
+    block = page.locator(".block").filter(has_text="Video — upload or record").first
+    block.locator("input[type=file]").set_input_files(str(media("cremad_1001_talk_happy_m.mp4")))
+    block.locator("video").wait_for(timeout=30_000)
+    page.click("#emi-estimate")
+    page.locator("#emi-radar .legendtext >> text=fused").wait_for(timeout=120_000)
+    chart = page.locator("#emi-explanation-plot")
+    for group in ("expression", "action units", "voice"):
+        chart.locator(".legendtext", has_text=group).wait_for(timeout=30_000)
+    assert "Exact additive contributions" in page.locator("#emi-explanation-note").inner_text()
+    radar, beside = page.locator("#emi-radar").bounding_box(), chart.bounding_box()
+    assert beside["x"] >= radar["x"] + radar["width"] - 5 and abs(beside["y"] - radar["y"]) < 100  # beside it
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "why-this-number.png"))
