@@ -14,6 +14,7 @@ import numpy as np
 from emi_core.emotions import EMOTIONS
 from emi_core.errors import DatasetError, EMIError, MediaError
 from emi_core.media import SUPPORTED_EXTENSIONS
+from emi_core.progress import progress
 from emi_core.result import EMIResult
 from emi_core.scoring import write_submission
 
@@ -133,10 +134,8 @@ def collect_clips(paths: Iterable[str | Path]) -> list[Path]:
 
 def predict_clips(pipeline, clips: list[Path], show_progress: bool = False) -> BatchPrediction:
     """Run ``pipeline`` on every clip; a clip that fails is recorded and the rest go on."""
-    from tqdm import tqdm
-
     batch = BatchPrediction()
-    for clip in tqdm(clips, desc="clips", unit="clip", disable=not show_progress):
+    for clip in progress(clips, desc="clips", unit="clip", show=show_progress):
         try:
             batch.items.append(pipeline(clip))
         except EMIError as err:

@@ -21,7 +21,7 @@ import emi_core
 PACKAGE = Path(emi_core.__file__).parent
 
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"", "errors", "emotions", "channels", "atomic", "device", "result", "native_logs"}),
+    frozenset({"", "errors", "emotions", "channels", "atomic", "device", "progress", "result", "native_logs"}),
     frozenset({"media"}),
     frozenset({"faces", "speech", "dataset"}),
     frozenset({"features"}),

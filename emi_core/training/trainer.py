@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from emi_core import __version__
 from emi_core.atomic import atomic_path
@@ -48,6 +47,7 @@ from emi_core.fusion import FusionWeights
 from emi_core.models.paper import EMIModel, channel_config
 from emi_core.models.paper.model import predict_store
 from emi_core.models.temporal_config import TemporalConfig
+from emi_core.progress import progress as progress_bar
 from emi_core.training.config import TrainConfig
 from emi_core.training.data import ChannelData, CropDataset, Split, collate, epoch_batches, join, read_split
 from emi_core.training.evaluate import Evaluation, evaluate_predictions, with_combinations
@@ -141,7 +141,8 @@ def train(
     """Train (or resume) a run into ``out``; see the module docstring for what ``out`` holds.
 
     ``stores`` optionally names the feature store per channel by key (needed when the cache holds
-    several of one channel). ``progress=None`` shows tqdm bars only on a terminal.
+    several of one channel). ``progress=False`` hides the progress (else a bar on a terminal, a line
+    every quarter epoch in a log).
     Raises :class:`~emi_core.errors.TrainingError` for too little data, an unusable checkpoint or a
     different run in ``out``; :class:`~emi_core.features.cache.CacheError` for a store of another channel.
     """
@@ -288,7 +289,7 @@ def _train_epoch(
     dataset = CropDataset(run.data, regressor.config.max_len)
     loader = DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers)
     total, count = 0.0, 0
-    bar = tqdm(loader, desc=f"epoch {epoch} {channel}", unit="batch", leave=False, disable=_disable(progress))
+    bar = progress_bar(loader, desc=f"epoch {epoch} {channel}", unit="batch", show=progress, transient=True, step=0.25)
     for x, mask, y in bar:
         x, mask, y = x.to(device), mask.to(device), y.to(device)
         loss = loss_fn(torch.sigmoid(regressor(x, mask)), y)
@@ -323,10 +324,6 @@ def _validate(
 
 def _seed(seed: int, epoch: int, stream: int) -> int:
     return int(np.random.default_rng([seed, epoch, stream, 7]).integers(2**62))
-
-
-def _disable(progress: bool | None) -> bool | None:
-    return None if progress is None else not progress
 
 
 def _save_best(

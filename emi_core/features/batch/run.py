@@ -8,7 +8,6 @@ Ray actors), and a video that fails is recorded in ``{cache}/failures.csv`` whil
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from emi_core.features.batch.jobs import VideoJob, WorkerSetup, one_line
 from emi_core.features.cache import ExtractorSpec, FeatureCache, FeatureStore
 from emi_core.features.extract import Extractors
 from emi_core.media import MediaLimits
+from emi_core.progress import progress
 
 VideoItem = tuple[str, "Path | Exception"]
 """``(id, file)``, or ``(id, error)`` for an id whose file could not be found."""
@@ -38,7 +38,8 @@ class ExtractionRun:
     * ``limits``: media limits per file (frames are downscaled to the visual extractor's ``max_side``);
     * ``backbones``: ``{channel: path or Hub id}``, another copy of a recorded backbone's weights;
     * ``search_dirs``: folders where recorded backbones are looked for by file name;
-    * ``progress``: show a progress bar (``None``: on a terminal only); ``log``: where lines go;
+    * ``progress``: ``False`` hides it (else a bar on a terminal, a line every 10 % in a log);
+      ``log``: where lines go;
     * ``cluster``: run the workers as Ray actors there (``None``: the local engine, no Ray needed);
       ``device`` may then be ``"auto"``, decided by the cluster's GPUs.
     """
@@ -160,13 +161,5 @@ def _outcomes(
     return local.in_pool(jobs, setup, run.workers)
 
 
-def _bar(total: int, progress: bool | None):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc="extracting",
-        unit="video",
-        file=sys.stderr,
-        disable=None if progress is None else not progress,
-    )
+def _bar(total: int, show: bool | None):
+    return progress(total=total, desc="extracting", unit="video", show=show)
