@@ -71,3 +71,35 @@ def test_invalid_submission_is_reported_and_no_scores_written(layout):
     with pytest.raises(SubmissionError, match="line 1: column 'Admiration' is missing"):
         run_codalab(layout / "input", layout / "output")
     assert not (layout / "output" / "scores.txt").exists()
+
+
+def test_symbolic_links_in_res_are_refused(layout, tmp_path):
+    res = layout / "input" / "res"
+    (res / "predictions.csv").unlink()
+    (res / "predictions.csv").symlink_to(layout / "input" / "ref" / "val_truth.csv")
+    with pytest.raises(CodalabError, match=r"symbolic link \('predictions.csv'\)"):
+        run_codalab(layout / "input", layout / "output")
+    (res / "predictions.csv").unlink()
+    (res / "deep").mkdir()
+    (res / "deep" / "x.csv").symlink_to("/etc/passwd")
+    with pytest.raises(CodalabError) as caught:
+        run_codalab(layout / "input", layout / "output")
+    assert "deep/x.csv" in str(caught.value) and "root" not in str(caught.value)
+    (res / "deep" / "x.csv").unlink()
+    (res / "deep").rmdir()
+    res.rmdir()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write_submission(outside / "p.csv", ["00000", "00001"], np.full((2, 6), 0.5))
+    res.symlink_to(outside)
+    with pytest.raises(CodalabError, match="is a symbolic link"):
+        run_codalab(layout / "input", layout / "output")
+    assert not (layout / "output").exists()
+
+
+def test_a_copy_of_the_reference_is_refused(layout):
+    res = layout / "input" / "res" / "predictions.csv"
+    lines = (layout / "input" / "ref" / "val_truth.csv").read_text().splitlines()
+    res.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")  # reordered: other bytes, same labels
+    with pytest.raises(CodalabError, match="copy of the reference"):
+        run_codalab(layout / "input", layout / "output")

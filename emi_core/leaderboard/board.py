@@ -51,7 +51,7 @@ from emi_core.scoring.problems import Problem, SubmissionError
 from emi_core.scoring.report import score_arrays
 from emi_core.scoring.table import DEFAULT_MAX_BYTES, read_source
 from emi_core.scoring.truth import GroundTruth, load_ground_truth
-from emi_core.scoring.validate import ValidationResult, validate_submission
+from emi_core.scoring.validate import ValidationResult, is_truth_copy, validate_submission
 from emi_core.scoring.writer import submission_text
 
 DESCRIPTION_MAX_LENGTH = 500
@@ -153,14 +153,12 @@ class Leaderboard:
         raw, problems = read_source(csv_path, DEFAULT_MAX_BYTES, name_paths=False)
         if raw is None:
             raise SubmissionError(problems)
-        if hashlib.sha256(raw).hexdigest() == truth.sha256:
-            raise LeaderboardError("refused: this file is the ground truth of the split, not a submission")
         result = validate_submission(raw, truth, reveal_ids=not self.is_hidden(split))
+        if is_truth_copy(result):
+            raise LeaderboardError("refused: this file is the ground truth of the split, not a submission")
         canonical = None
         if result.ok:
             aligned = result.aligned_values()
-            if np.array_equal(aligned, truth.values):
-                raise LeaderboardError("refused: this file is the ground truth of the split, not a submission")
             canonical = submission_text(result.ids, result.values).encode()
         sha256 = hashlib.sha256(canonical if canonical is not None else raw).hexdigest()
         now = self._clock().astimezone(timezone.utc)

@@ -15,6 +15,8 @@ from emi_core.emotions import EMOTIONS
 from emi_core.errors import EMIError
 from emi_core.scoring.report import ScoreReport
 from emi_core.scoring.score import score_submission
+from emi_core.scoring.truth import load_ground_truth
+from emi_core.scoring.validate import is_truth_copy, validate_submission
 
 
 class CodalabError(EMIError):
@@ -32,13 +34,30 @@ def _key(emotion: str) -> str:
     return emotion.lower().replace(" ", "_")
 
 
-def find_single_csv(folder: Path, role: str) -> Path:
-    """The one CSV below ``folder`` (searched recursively, macOS and hidden entries ignored)."""
+def find_single_csv(folder: Path, role: str, *, allow_links: bool) -> Path:
+    """The one CSV below ``folder`` (searched recursively, macOS and hidden entries ignored).
+
+    Without ``allow_links`` (the participant's ``res/``) any symbolic link below ``folder``, or the
+    folder itself being one, is refused: a link could point at the reference or any file on the server.
+    Links are never followed while searching.
+    """
+    if folder.is_symlink() and not allow_links:
+        raise CodalabError(f"the {role} folder '{folder.name}/' is a symbolic link; submissions must be plain files")
     if not folder.is_dir():
         raise CodalabError(f"the {role} folder '{folder.name}/' is missing from the input folder")
+    entries = []
+    for root, folders, names in os.walk(folder, followlinks=False):
+        for name in folders + names:
+            path = Path(root) / name
+            if path.is_symlink() and not allow_links:
+                shown = path.relative_to(folder).as_posix()
+                raise CodalabError(
+                    f"the {role} folder holds a symbolic link ({shown!r}); submissions must be plain files"
+                )
+            entries.append(path)
     found = sorted(
         path
-        for path in folder.rglob("*")
+        for path in entries
         if path.is_file()
         and path.suffix.lower() == ".csv"
         and not any(part.startswith((".", "__MACOSX")) for part in path.relative_to(folder).parts)
@@ -55,9 +74,12 @@ def run_codalab(input_dir: str | os.PathLike, output_dir: str | os.PathLike) -> 
     platform shows the message to the participant) and :class:`CodalabError` for a bad layout.
     """
     input_dir, output_dir = Path(input_dir), Path(output_dir)
-    pred = find_single_csv(input_dir / "res", "submission")
-    truth = find_single_csv(input_dir / "ref", "reference")
-    report = score_submission(pred, truth)
+    pred = find_single_csv(input_dir / "res", "submission", allow_links=False)
+    truth = load_ground_truth(find_single_csv(input_dir / "ref", "reference", allow_links=True))
+    result = validate_submission(pred, truth)
+    if is_truth_copy(result):
+        raise CodalabError("the submission is a copy of the reference, not predictions")
+    report = score_submission(result, truth)
     keys = score_keys(report)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "scores.txt").write_text("".join(f"{key}: {value!r}\n" for key, value in keys.items()))

@@ -54,6 +54,12 @@ class ValidationResult:
         return f"ValidationResult(n_rows={self.n_rows}, problems={self.n_problems})"
 
 
+def is_truth_copy(result: ValidationResult) -> bool:
+    """Whether a valid submission holds exactly its ground truth's values (in any row order): the
+    ground-truth file itself, never a prediction to score or store."""
+    return result.ok and result.truth is not None and bool(np.array_equal(result.aligned_values(), result.truth.values))
+
+
 def validate_submission(
     source: Source,
     truth: GroundTruth | None = None,
