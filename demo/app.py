@@ -11,9 +11,11 @@ from starlette.middleware import Middleware
 from demo.about import build_about
 from demo.estimate import EstimateTab
 from demo.explain import ExplanationPanel
+from demo.leaderboard import CSS as leaderboard_css
 from demo.leaderboard import LeaderboardTab
 from demo.live import LiveTab
 from demo.score import ScoreTab
+from demo.team import TeamTab
 from demo.transcript import TranscriptView
 from demo.uploads import ExampleClips, ResultFiles, RunFolders, UploadLedgerMiddleware
 from emi_core.leaderboard import SPLITS, Leaderboard
@@ -97,6 +99,8 @@ def build_app(
                 ScoreTab(board, examples, identities, RateLimiter(CHECKS_PER_MINUTE)).build()
             with gr.Tab("Leaderboard", id="leaderboard") as leaderboard_tab:
                 leaderboard.build()
+            with gr.Tab("My team", id="team"):
+                TeamTab(board, identities).build()
             with gr.Tab("About", id="about"):
                 build_about(pipeline.model)
         leaderboard.refresh_on(leaderboard_tab.select)
@@ -130,4 +134,5 @@ def launch_options() -> dict:
         "run_history": False,
         "footer_links": ["api", "gradio"],
         "app_kwargs": {"middleware": [Middleware(UploadLedgerMiddleware)]},
+        "css": leaderboard_css,
     }

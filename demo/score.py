@@ -138,6 +138,31 @@ def identity_banner(identities: Identities) -> str:
     }[identities.mode]
 
 
+def identify(identities: Identities, token: str, team_name: str, profile: gr.OAuthProfile | None) -> Member:
+    """The member behind a request: a team token, a signed-in account on the team map, or (open board)
+    a typed team name; a one-line message otherwise."""
+    username = getattr(profile, "username", None) if profile is not None else None
+    with user_errors():
+        return identities.member(token=token or "", username=username, team_name=team_name or "")
+
+
+def identity_inputs(identities: Identities) -> tuple[gr.Textbox, gr.Textbox]:
+    """The components a member identifies with (a sign-in button too in ``oauth`` mode): token, team name."""
+    if identities.mode == "oauth":
+        gr.LoginButton()
+    token = gr.Textbox(
+        label="Team token",
+        type="password",
+        placeholder="emi_…",
+        elem_classes="emi-team-token",
+        visible=identities.mode != "open",
+    )
+    team = gr.Textbox(
+        label="Team name", max_length=40, placeholder="letters, digits, space . _ -", visible=identities.mode == "open"
+    )
+    return token, team
+
+
 def client_address(request: gr.Request | None) -> str:
     """The key of a client for rate limits: its address as the server sees it."""
     client = getattr(request, "client", None)
@@ -176,9 +201,7 @@ class ScoreTab:
 
     def identify(self, token: str, team_name: str, profile: gr.OAuthProfile | None) -> Member:
         """The submitter: a team token, a signed-in account on the team map, or (open board) a typed name."""
-        username = getattr(profile, "username", None) if profile is not None else None
-        with user_errors():
-            return self.identities.member(token=token or "", username=username, team_name=team_name or "")
+        return identify(self.identities, token, team_name, profile)
 
     def submit_file(self, raw: bytes, split: str, member: Member, description: str) -> dict:
         """Submit for ``member``'s team; the stored entry as JSON (a rejected file raises its reasons)."""
@@ -270,16 +293,7 @@ class ScoreTab:
             )
             pending = gr.State(None)
             with gr.Row():
-                if self.identities.mode == "oauth":
-                    gr.LoginButton()
-                token = gr.Textbox(
-                    label="Team token", type="password", placeholder="emi_…", elem_id="emi-team-token",
-                    visible=self.identities.mode != "open",
-                )
-                team = gr.Textbox(
-                    label="Team name", max_length=40, placeholder="letters, digits, space . _ -",
-                    visible=self.identities.mode == "open",
-                )
+                token, team = identity_inputs(self.identities)
                 description = gr.Textbox(label="Description (optional)", max_length=500)
             submit = gr.Button("Submit", interactive=False, elem_id="emi-submit")
             submitted = gr.Markdown(elem_id="emi-submitted")

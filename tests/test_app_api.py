@@ -45,7 +45,9 @@ def truth_cells(server) -> list[str]:
 
 def test_exactly_the_named_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/estimate", "/score", "/submit", "/leaderboard"}
+    assert set(endpoints) == {
+        "/estimate", "/score", "/submit", "/leaderboard", "/my_submissions", "/pick_final", "/compare", "/blend"
+    }
 
 
 def test_estimate_a_talking_clip_and_forget_it(client, server, media):

@@ -130,9 +130,13 @@ def test_leaderboard_table_and_safe_export(board, truth, tmp_path):
     table, caption, export = tab.refresh("val", False)
     assert list(table.columns) == leaderboard.DISPLAY_COLUMNS
     assert list(table["team"]) == ["Alpha", "Team B"]
-    assert table.loc[0, "p vs #1"] == "—" and table.loc[1, "p vs #1"] != "—"
-    assert "[" in table.loc[0, "mean r [95% CI]"]
+    assert table.loc[0, "p vs #1"] == "—" and table.loc[1, "p vs #1"] == "< 0.001"
+    assert " – " in table.loc[0, "95% CI"]
     assert "2 teams" in caption
+    narrow, _, _ = tab.refresh("val", False, ["subs"], "last 24 hours")
+    assert list(narrow.columns) == ["#", "team", "mean r", "subs"] and len(narrow) == 2
+    old, _, _ = tab.refresh("val", False, None, "any time")
+    assert len(old) == 2
     with open(export, encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert {row["description"] for row in rows} == {"'=cmd", "Team B"}  # formula neutralised
