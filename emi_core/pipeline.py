@@ -172,7 +172,7 @@ class EMIPipeline:
         voice = analyse_voice(waveform, AUDIO_SAMPLE_RATE)
         speech_ratio = round(float(voice.speech.mean()), 4) if voice.speech.size else 0.0
         if speech_ratio < 0.1:
-            warnings.append("no speech detected: the audio intensities reflect non-speech sound only")
+            warnings.append("no speech detected (silence, music, noise or other sound): the audio channel gives 0")
         return self.backend.predict_audio(AudioInput(waveform, AUDIO_SAMPLE_RATE, voice)), speech_ratio
 
     def _text(self, waveform: np.ndarray | None) -> tuple[ChannelOutput | None, Transcript | None]:

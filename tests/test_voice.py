@@ -9,7 +9,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from emi_core.features.voice import VoiceSummary, analyse_voice, semitones, summarise, windows
+from emi_core.features.voice import VoiceSummary, analyse_voice, analysis, semitones, summarise, windows
 from emi_core.media import load_clip
 
 SR = 16_000
@@ -83,6 +83,15 @@ def laughter(intervals_s=(0.22,) * 5, breath: float = 0.3, seed: int = 0) -> np.
     return x.astype(np.float32)
 
 
+@pytest.fixture
+def vad_hears_speech(monkeypatch):
+    """Silero VAD replaced by one that hears speech everywhere: tests of the DSP rules on synthetic sounds.
+
+    (The real VAD hears no voice in a synthetic buzz, so speech and laughter need this stand-in.)
+    """
+    monkeypatch.setattr(analysis, "speech_probability", lambda audio, rate, frames: np.ones(frames))
+
+
 def gated(signal: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
     """``signal`` kept on [start_s, end_s) over a faint noise floor, silence elsewhere."""
     t = np.arange(len(signal)) / SR
@@ -112,7 +121,7 @@ def test_pitch_follows_a_glide_frame_by_frame():
     assert np.all(np.abs(frames.pitch_hz[inner] / expected - 1) < 0.02)
 
 
-def test_pitch_statistics_in_semitones():
+def test_pitch_statistics_in_semitones(vad_hears_speech):
     """Vibrato of ±2 semitones around 150 Hz: mean ≈ 150 Hz, std ≈ 2/√2 st, range ≈ 4 st."""
     t = np.arange(3 * SR) / SR
     contour = 2.0 * np.sin(2 * np.pi * 0.7 * t)
@@ -215,8 +224,8 @@ def test_machine_sounds_are_not_speech(name):
     assert summarise(analyse_voice(_machine_sounds()[name])).speech_ratio < 0.02
 
 
-def test_modulated_voice_like_sound_is_speech():
-    """The positive control of the rule above: a buzz whose pitch and loudness move like syllables."""
+def test_modulated_voice_like_sound_is_speech(vad_hears_speech):
+    """The positive control of the rules above: a buzz whose pitch and loudness move like syllables."""
     t = np.arange(4 * SR) / SR
     f0 = 150.0 * 2 ** (2.0 * np.sin(2 * np.pi * 0.7 * t) / 12)
     syllables = 0.55 + 0.45 * np.sin(2 * np.pi * 4.0 * t)
@@ -256,7 +265,7 @@ def test_aroused_male_voice_is_louder_and_higher_than_neutral(summary):
 # --- onsets and laughter -------------------------------------------------------------------------
 
 
-def test_voiced_onsets_count_separate_syllables():
+def test_voiced_onsets_count_separate_syllables(vad_hears_speech):
     """Five 200 ms voiced syllables (swelling loudness, falling pitch), 250 ms apart: five onsets."""
     t = np.arange(int(0.2 * SR)) / SR
     syllable = 0.2 * np.hanning(t.size) ** 0.5 * harmonic(np.geomspace(160.0, 125.0, t.size), 0.2)
@@ -268,7 +277,7 @@ def test_voiced_onsets_count_separate_syllables():
     assert result.onset_rate * 3.0 == pytest.approx(5)
 
 
-def test_laughter_bursts_are_found_and_scored():
+def test_laughter_bursts_are_found_and_scored(vad_hears_speech):
     frames = analyse_voice(laughter())
     clip = summarise(frames)
     assert clip.laughter_bursts == 6
@@ -287,11 +296,11 @@ def test_laughter_bursts_are_found_and_scored():
     ],
     ids=["too slow", "irregular", "no breath, no pitch rise", "too few"],
 )
-def test_laughter_needs_rhythm_repetition_and_vocal_quality(variant):
+def test_laughter_needs_rhythm_repetition_and_vocal_quality(vad_hears_speech, variant):
     assert analyse_voice(laughter(**variant)).laughter.max() < 0.2
 
 
-def test_speech_scores_below_laughter(summary):
+def test_speech_scores_below_laughter(vad_hears_speech, summary):
     laugh = summarise(analyse_voice(laughter()))
     for name in [*SENTENCE_CLIPS, OBAMA]:
         assert summary(name).laughter_score < laugh.laughter_score / 2
@@ -340,13 +349,17 @@ def test_short_and_empty_inputs(samples):
 
 
 def test_short_speech_excerpt(audio):
-    """0.2 s and 0.5 s cut from the middle of a sentence: finite results; the longer one is speech."""
-    speech = audio(CREMAD_F["angry"])
-    for start, length, expect_speech in [(0.5, 0.2, None), (0.6, 0.5, True)]:
+    """0.2 s and 1 s cut from the middle of a sentence: finite results; the longer one is speech.
+
+    (The VAD needs a few hundred milliseconds of a voice before it is sure, and hears a shouted
+    excerpt cut out of its sentence as no speech: see the model card's failure cases.)
+    """
+    speech = audio(CREMAD_F["neutral"])
+    for start, length, expect_speech in [(0.5, 0.2, None), (0.6, 1.0, True)]:
         result = summarise(analyse_voice(speech[int(start * SR) : int((start + length) * SR)]))
         assert _all_finite(result)
         if expect_speech:
-            assert result.speech_ratio > 0.5 and result.pitch_mean_hz == pytest.approx(410, rel=0.1)
+            assert result.speech_ratio > 0.5 and result.pitch_mean_hz == pytest.approx(232, rel=0.1)
 
 
 def test_rejects_unusable_input():
@@ -359,7 +372,7 @@ def test_rejects_unusable_input():
 
 
 def test_ten_seconds_analyse_in_well_under_a_second(audio):
-    """Speed guard (a generous bound: the benchmark measures ~2 ms per second of audio)."""
+    """Speed guard (a generous bound: the benchmark measures ~15 ms per second of audio, most of it the VAD)."""
     signal = audio(OBAMA)[: 10 * SR]
     analyse_voice(signal)
     start = time.perf_counter()

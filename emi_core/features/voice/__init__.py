@@ -1,9 +1,10 @@
-"""Fast, interpretable voice features for the offline default model (numpy/scipy only).
+"""Fast, interpretable voice features for the offline default model (numpy/scipy, and Silero VAD).
 
 ``analyse_voice`` turns 16 kHz mono audio into frame-level tracks (energy, YIN pitch, voicing, a speech
-decision that rejects digital silence and steady tones, spectral centroid / tilt / flux, voiced onsets,
-laughter-like burst trains); ``summarise`` condenses any ``[start, end)`` span of them into a
-:class:`VoiceSummary`; ``windows`` lays out the sliding windows the pipeline uses.
+decision that rejects silence, music, noise and tones — Silero VAD plus voice-likeness rules —,
+spectral centroid / tilt / flux, voiced onsets, laughter-like burst trains); ``summarise`` condenses
+any ``[start, end)`` span of them into a :class:`VoiceSummary`; ``windows`` lays out the sliding
+windows the pipeline uses.
 """
 
 from emi_core.features.voice.analysis import VoiceFrames, analyse_voice, semitones

@@ -9,7 +9,7 @@ The decision, in order (all thresholds are module constants):
    Digital silence is never active; a quiet steady sound filling the clip (a tone under the cap) is its
    own noise floor, so it is not active either; a loud one is rejected by step 3.
 2. **Voiced**: active and periodic (YIN periodicity >= ``VOICED_PERIODICITY``).
-3. **Speech**: active, and its ±``CONTEXT_S`` neighbourhood looks like a voice rather than a machine:
+3. **Voice-like**: active, and its ±``CONTEXT_S`` neighbourhood looks like a voice rather than a machine:
    - some voicing: at least ``MIN_CONTEXT_VOICING`` of the active neighbours are voiced (rejects noise
      bursts, clicks, fans);
    - not a pure tone: mean tonality (share of power at the strongest spectral peak) of the active
@@ -21,6 +21,14 @@ The decision, in order (all thresholds are module constants):
    - not machine-steady: a voice always drifts in pitch, so a context of at least ``MIN_PITCH_FRAMES``
      voiced frames whose pitch std is under ``MACHINE_PITCH_STD_ST`` (about 0.1 % in frequency) is a device
      (an alarm, a ringtone, a synthesiser note), however it is switched on and off.
+4. **Heard as a voice by a trained model**: instruments are periodic and modulated too (a melody,
+   chords, a plucked arpeggio, drums pass every test of step 3), so a frame is speech only where
+   Silero VAD (:mod:`emi_core.features.voice.vad`) hears speech around it: its mean VAD probability
+   over ±``VAD_CONTEXT_S`` (beyond the clip's ends: 0) must be at least ``VAD_CONFIRM`` (shouted,
+   crying or screamed speech scores low frame by frame but rarely that low around it; music, noise
+   and tones stay far under it), and
+   the frame must be voice-like (step 3) or have a VAD probability of at least ``VAD_SPEECH`` itself
+   (unvoiced consonants, whispers).
    Active frames within ``EXTEND_S`` of speech join it (the first and last syllables of an utterance
    only have half a context); pauses of up to ``MAX_PAUSE_S`` inside speech count as speech; speech
    runs shorter than ``MIN_SPEECH_S`` are dropped.
@@ -52,6 +60,9 @@ MACHINE_PITCH_STD_ST = 0.02
 EXTEND_S = 0.2
 MAX_PAUSE_S = 0.15
 MIN_SPEECH_S = 0.05
+VAD_CONTEXT_S = 0.5
+VAD_CONFIRM = 0.1
+VAD_SPEECH = 0.5
 
 
 def noise_floor_db(energy_db: np.ndarray) -> float:
@@ -74,13 +85,33 @@ def voiced_frames(active: np.ndarray, periodicity: np.ndarray) -> np.ndarray:
 
 
 def speech_frames(
-    active: np.ndarray, voiced: np.ndarray, energy_db: np.ndarray, semitones: np.ndarray, tonality: np.ndarray
+    active: np.ndarray,
+    voiced: np.ndarray,
+    energy_db: np.ndarray,
+    semitones: np.ndarray,
+    tonality: np.ndarray,
+    vad: np.ndarray,
 ) -> np.ndarray:
-    """Speech decision of the module docstring; ``semitones`` is the pitch (any reference), NaN if unvoiced."""
-    speech = active & _voice_like(active, voiced, energy_db, semitones, tonality)
+    """Speech decision of the module docstring.
+
+    ``semitones`` is the pitch (any reference, NaN if unvoiced); ``vad`` the per-frame speech
+    probability of Silero VAD (:func:`emi_core.features.voice.vad.speech_probability`).
+    """
+    voice_like = _voice_like(active, voiced, energy_db, semitones, tonality)
+    speech = active & heard_frames(vad) & (voice_like | (vad >= VAD_SPEECH))
     speech |= active & (moving_sum(speech, int(round(EXTEND_S / HOP_S))) > 0)
     speech = close_gaps(speech, int(round(MAX_PAUSE_S / HOP_S)))
     return drop_short_runs(speech, int(round(MIN_SPEECH_S / HOP_S)))
+
+
+def heard_frames(vad: np.ndarray) -> np.ndarray:
+    """Frames around which the VAD hears a voice: mean probability over ±``VAD_CONTEXT_S`` >= ``VAD_CONFIRM``.
+
+    The window is always full size (the clip's edges count as no speech), so that one confident
+    chunk at the very start of a clip is not a context of its own.
+    """
+    half = int(round(VAD_CONTEXT_S / HOP_S))
+    return moving_sum(vad, half) / (2 * half + 1) >= VAD_CONFIRM
 
 
 def _voice_like(

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfilt
 
-from emi_core.features.voice.activity import active_frames, speech_frames, voiced_frames
+from emi_core.features.voice.activity import active_frames, heard_frames, speech_frames, voiced_frames
 from emi_core.features.voice.framing import HOP_S, energy_db, frame_audio
 from emi_core.features.voice.laughter import laughter
 from emi_core.features.voice.pitch import yin
 from emi_core.features.voice.runs import close_gaps, drop_short_runs, masked_median_filter, runs
 from emi_core.features.voice.spectral import spectral_features
+from emi_core.features.voice.vad import speech_probability
 
 HIGHPASS_HZ = 50.0  # removes DC drift and rumble (the GRID clips have a lot) before any analysis
 PITCH_MEDIAN_FRAMES = 2  # pitch is median-smoothed over ±2 voiced frames (isolated glitches)
@@ -90,8 +91,10 @@ def analyse_voice(audio: np.ndarray, sample_rate: int = 16000) -> VoiceFrames:
     voiced = voiced_frames(active, periodicity)
     pitch = _smooth_pitch(f0, voiced, periodicity)
     tones = semitones(pitch)
-    speech = speech_frames(active, voiced, energy, tones, spectral.tonality)
-    laughter_peak, laughter_score = laughter(energy, tones, voiced, active, speech, spectral.tonality)
+    vad = speech_probability(samples, sample_rate, len(frames))
+    speech = speech_frames(active, voiced, energy, tones, spectral.tonality, vad)
+    heard = heard_frames(vad)
+    laughter_peak, laughter_score = laughter(energy, tones, voiced, active, speech, spectral.tonality, heard)
     return VoiceFrames(
         times=np.arange(len(frames)) * HOP_S,
         energy_db=energy,

@@ -7,13 +7,19 @@ Owren 2001, JASA 110(3); Provine 2000). The heuristic:
 1. **Bursts**: peaks of the energy envelope (30 ms smoothing) at least ``BURST_PROMINENCE_DB`` above
    the surrounding dips, at least ``MIN_INTERVAL_S`` apart, on active frames that are not a pure tone.
 2. **Trains**: runs of at least ``MIN_TRAIN_BURSTS`` bursts whose successive intervals all lie in
-   [``MIN_INTERVAL_S``, ``MAX_INTERVAL_S``] (3.3–8.3 bursts per second).
+   [``MIN_INTERVAL_S``, ``MAX_INTERVAL_S``] (3.3–8.3 bursts per second), at least
+   ``MIN_VOICED_BURSTS`` of them voiced (a laugh is voiced "ha"s; claps, snares and hi-hats are not),
+   and heard as a voice by the VAD over at least ``MIN_HEARD_SHARE`` of the train's span
+   (:func:`emi_core.features.voice.activity.heard_frames`): a tremolo or a strummed instrument has
+   the rhythm and the voicing of a laugh, but not its sound.
 3. **Score** of a train (0–1) = rhythm × length × vocal quality, with
    - rhythm = 1 − CV(intervals) / ``MAX_INTERVAL_CV`` (clipped): laughter is much more regular than
      the syllables of speech;
    - length = (bursts − 1) / 3, capped at 1 (four bursts or more count fully);
    - vocal quality = max(pitch elevation over the speaker's median voiced speech pitch / ``HIGH_PITCH_ST``,
-     share of unvoiced active frames in the train / ``BREATHY_SHARE``), each capped at 1.
+     share of unvoiced active frames in the train / ``BREATHY_SHARE``), each capped at 1; without
+     speech in the clip there is no speaker pitch to rise above (a melody's own median is none), so
+     only the breathiness counts.
    The frames a train spans carry its score; its burst peaks are flagged.
 
 Fluent speech can produce short regular trains (counting, chanting, "ba-ba-ba"), so a moderate score
@@ -35,6 +41,8 @@ MIN_TRAIN_BURSTS = 3
 MAX_INTERVAL_CV = 0.35
 HIGH_PITCH_ST = 4.0
 BREATHY_SHARE = 0.5
+MIN_VOICED_BURSTS = 0.5
+MIN_HEARD_SHARE = 0.5
 PURE_TONE_TONALITY = 0.9
 SPAN_BEFORE_S = 0.05
 SPAN_AFTER_S = 0.10
@@ -47,8 +55,12 @@ def laughter(
     active: np.ndarray,
     speech: np.ndarray,
     tonality: np.ndarray,
+    heard: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(peak, score)`` per frame: burst peaks of laughter-like trains, and the train scores."""
+    """Return ``(peak, score)`` per frame: burst peaks of laughter-like trains, and the train scores.
+
+    ``heard`` marks the frames around which the VAD hears a voice.
+    """
     count = len(energy_db)
     peak_mask = np.zeros(count, bool)
     score = np.zeros(count)
@@ -62,9 +74,13 @@ def laughter(
         if last - first + 1 < MIN_TRAIN_BURSTS:
             continue
         train = peaks[first : last + 1]
+        if voiced[train].mean() < MIN_VOICED_BURSTS:
+            continue
         start = max(train[0] - int(round(SPAN_BEFORE_S / HOP_S)), 0)
         stop = min(train[-1] + int(round(SPAN_AFTER_S / HOP_S)) + 1, count)
         span = slice(start, stop)
+        if heard[span].mean() < MIN_HEARD_SHARE:
+            continue
         value = _train_score(intervals[first:last], semitones[span], voiced[span], active[span], reference)
         peak_mask[train] = True
         score[span] = np.maximum(score[span], value)
@@ -78,11 +94,9 @@ def _bursts(energy_db: np.ndarray, active: np.ndarray, tonality: np.ndarray) -> 
 
 
 def _reference_pitch(semitones: np.ndarray, voiced: np.ndarray, speech: np.ndarray) -> float | None:
-    """The speaker's typical pitch: median over voiced speech frames (voiced frames if none; None if unvoiced)."""
-    for mask in (voiced & speech, voiced):
-        if mask.any():
-            return float(np.median(semitones[mask]))
-    return None
+    """The speaker's typical pitch: median over voiced speech frames (None without any)."""
+    mask = voiced & speech
+    return float(np.median(semitones[mask])) if mask.any() else None
 
 
 def _train_score(
