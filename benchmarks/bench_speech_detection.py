@@ -6,7 +6,8 @@ Usage:
 For every clip, the voice analysis's speech ratio (share of 10 ms frames taken for speech, what the
 app shows as "speech NN%") and the EMI prior's audio channel (the largest of its six clip values):
 
-* **speech**: the talking clips of ``../shared/media`` (CREMA-D, GRID, Obama) and the acted sentences of
+* **speech**: the talking clips of ``tests/data/media`` (CREMA-D, GRID, Obama; those with an audible
+  track) and the acted sentences of
   ``../shared/emotion-dev`` (RAVDESS; each has about 1 s of room tone around the sentence);
 * **non-speech**: music, instrumentals, noise, tones and machine sounds synthesised by
   ``tests/synthetic_audio.py`` (5 s each).
@@ -32,13 +33,12 @@ from bench_media import DEFAULT_MEDIA  # noqa: E402
 from emotion_dev import DEFAULT_DEV, load_manifest  # noqa: E402
 
 from emi_core.features.voice import analyse_voice  # noqa: E402
-from emi_core.media import AUDIO_SAMPLE_RATE, load_clip  # noqa: E402
+from emi_core.media import AUDIO_SAMPLE_RATE, is_silent, load_clip  # noqa: E402
 from emi_core.models.backend import AudioInput  # noqa: E402
 from emi_core.models.prior import EMIPrior  # noqa: E402
 from tests.synthetic_audio import NONSPEECH  # noqa: E402
 
 SPEECH_THRESHOLD = 0.1
-MEDIA_SPEECH = ("cremad_", "grid_", "obama_")
 
 
 def judge(prior: EMIPrior, audio: np.ndarray) -> tuple[float, float]:
@@ -64,15 +64,16 @@ def report(name: str, results: list[tuple[float, float]], speech: bool) -> float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, help="shared media folder (default: %(default)s)")
+    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, help="test media folder (default: %(default)s)")
     parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="emotion-dev folder (default: %(default)s)")
     parser.add_argument("--dev-limit", type=int, default=0, help="use only every N-th emotion-dev clip (0: all)")
     args = parser.parse_args()
 
     prior = EMIPrior()
     start = time.perf_counter()
-    media = [p for p in sorted(args.media.iterdir()) if p.name.startswith(MEDIA_SPEECH)]
-    media_results = [judge(prior, load_clip(p, video=False).audio) for p in media]
+    talking = [p for p in sorted(args.media.iterdir()) if "_talk_" in p.name or p.suffix == ".wav"]
+    tracks = [load_clip(p, video=False).audio for p in talking]
+    media_results = [judge(prior, track) for track in tracks if not is_silent(track)]
     dev = load_manifest(args.dev)
     if args.dev_limit > 1:
         dev = dev[:: args.dev_limit]
