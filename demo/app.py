@@ -80,7 +80,7 @@ def build_app(
     made Gradio's upload folder here; kept as ``app.run_folders``, deleted by its ``cleanup()`` or at exit).
     """
     pipeline = pipeline or load_pipeline()
-    board = board or Leaderboard()
+    board = board or Leaderboard.from_env()[0]  # restored from, and mirrored to, $EMI_STORE_DATASET if set
     identities = identities or Identities(auth_mode(), board.member_for_token, TeamMap.from_env())
     examples = examples if examples is not None else example_clips()
     folders = folders or RunFolders()

@@ -46,6 +46,7 @@ from emi_core.leaderboard.errors import DailyLimitReached, DuplicateSubmission, 
 from emi_core.leaderboard.export import write_export
 from emi_core.leaderboard.identity import IdentityError, Member, team_record, token_matches, token_selector
 from emi_core.leaderboard.partition import public_mask
+from emi_core.leaderboard.sync import Journal, StoreSync, store_dataset
 from emi_core.leaderboard.teams import normalize_team_name, team_key
 from emi_core.scoring.problems import Problem, SubmissionError
 from emi_core.scoring.report import score_arrays
@@ -76,7 +77,9 @@ class Leaderboard:
     (default ``$EMI_HIDDEN_SPLITS`` or ``test``) are the splits whose labels participants never see:
     they are scored only as counted submissions, on their public part during the phase
     (:mod:`emi_core.leaderboard.partition`); ``final_picks`` (default ``$EMI_FINAL_PICKS`` or 2) is how
-    many submissions a team may pick for the final ranking; ``clock`` returns the current UTC time
+    many submissions a team may pick for the final ranking; ``journal`` (default: whether
+    ``$EMI_STORE_DATASET`` is set) also records every change in the append-only journal that
+    :class:`~emi_core.leaderboard.sync.StoreSync` mirrors; ``clock`` returns the current UTC time
     (for tests). Safe to use from several processes at once.
     """
 
@@ -88,6 +91,7 @@ class Leaderboard:
         daily_limit: int | None = None,
         hidden_splits: Sequence[str] | None = None,
         final_picks: int | None = None,
+        journal: bool | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ):
         self.store_dir = Path(store_dir) if store_dir is not None else default_store_dir()
@@ -106,7 +110,27 @@ class Leaderboard:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         with db.connect(self.db_path) as conn:
             db.migrate(conn)
+        self._journal = Journal(self.store_dir) if (journal if journal is not None else store_dataset()) else None
         self.sweep_orphans()
+
+    @classmethod
+    def from_env(cls, api=None) -> tuple[Leaderboard, StoreSync | None]:
+        """The store of ``$EMI_SUBMISSIONS_DIR``; with ``$EMI_STORE_DATASET`` first restored from that
+        private dataset and then mirrored to it (the sync is returned, running)."""
+        repo_id = store_dataset()
+        if repo_id is None:
+            return cls(), None
+        sync = StoreSync(default_store_dir(), repo_id, api=api)
+        sync.restore()
+        board = cls(journal=True)
+        sync.start()
+        return board, sync
+
+    def _record(self, table: str, where: str, params: tuple) -> None:
+        """Journal the committed state of some rows (when the store is mirrored)."""
+        if self._journal is not None:
+            with db.connect(self.db_path) as conn:
+                self._journal.rows(table, conn, where, params)
 
     def is_hidden(self, split: str) -> bool:
         """Whether ``split``'s labels are hidden (scored only as counted submissions, public part shown)."""
@@ -192,6 +216,7 @@ class Leaderboard:
 
         with db.connect(self.db_path) as conn:
             entry = self._entry(conn, db.write(conn, insert))
+        self._record("submissions", "id = ?", (entry.id,))
         if not result.ok:
             raise SubmissionRejected(result.problems, entry, result.n_problems)
         return entry
@@ -310,6 +335,7 @@ class Leaderboard:
 
         with db.connect(self.db_path) as conn:
             db.write(conn, body)
+        self._record("phases", "split = ?", (split,))
 
     def pick_final(self, team: str, split: str, entry_ids: Sequence[int]) -> list[Entry]:
         """Make ``entry_ids`` (at most :attr:`final_picks` of the team's scored entries) its final picks."""
@@ -327,6 +353,7 @@ class Leaderboard:
 
         with db.connect(self.db_path) as conn:
             db.write(conn, body)
+        self._record("submissions", "team_key = ? AND split = ?", (team_key(team), split))
         return [entry for entry in self.entries(split, team) if entry.final]
 
     def _own_scored_row(self, conn: sqlite3.Connection, team: str, split: str, entry_id: int) -> sqlite3.Row:
@@ -354,6 +381,9 @@ class Leaderboard:
 
         with db.connect(self.db_path) as conn:
             db.write(conn, body)
+        if self._journal is not None:
+            self._journal.delete("teams", "team_key", key)
+        self._record("teams", "team_key = ?", (key,))
         return token.token
 
     def teams(self) -> list[str]:
@@ -398,6 +428,7 @@ class Leaderboard:
 
         with db.connect(self.db_path) as conn:
             db.write(conn, count)
+        self._record("comparisons", "team_key = ? AND split = ?", (team_key(member.team), split))
         return comparison
 
     def blend(self, member: Member, split: str, entry_ids: Sequence[int], description: str = "") -> Entry:

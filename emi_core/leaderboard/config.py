@@ -69,10 +69,33 @@ def default_hidden_splits() -> frozenset[str]:
     return frozenset(check_split(part.strip()) for part in text.split(",") if part.strip())
 
 
+DATASET_PREFIX = "hf://datasets/"
+
+
 def ground_truth_from_env(split: str) -> Path:
-    """The ground-truth path of ``split`` from its environment variable (never shown in messages)."""
+    """The ground-truth path of ``split`` from its environment variable (never shown in messages).
+
+    The value is a local path, or ``hf://datasets/<owner>/<name>/<file.csv>``: a file of a private
+    dataset, downloaded with the Space's ``HF_TOKEN`` secret into the Hugging Face cache (which the
+    app never serves).
+    """
     variable = ground_truth_variable(split)
     value = os.environ.get(variable, "").strip()
     if not value:
         raise LeaderboardError(f"no ground truth is configured for split {split!r} (set {variable})")
+    if value.startswith(DATASET_PREFIX):
+        return _download_truth(value[len(DATASET_PREFIX) :], split)
     return Path(value)
+
+
+def _download_truth(location: str, split: str) -> Path:
+    parts = location.split("/", 2)
+    if len(parts) != 3 or not all(parts):
+        raise LeaderboardError(f"the ground truth of {split!r} must be hf://datasets/<owner>/<name>/<file>")
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        return Path(hf_hub_download(f"{parts[0]}/{parts[1]}", parts[2], repo_type="dataset"))
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError):
+        raise LeaderboardError(f"the ground truth of split {split!r} cannot be downloaded from its dataset") from None
