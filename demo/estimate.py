@@ -106,14 +106,26 @@ def _title(result: dict, text: str) -> str:
     return text if _is_prediction(result) else f"{text} — {NOT_A_PREDICTION}"
 
 
+def model_channels(result: dict) -> tuple[str, ...]:
+    """The input channels of the model that made a result."""
+    return tuple(result["model"].get("channels") or INPUT_CHANNELS)
+
+
+def _absent(result: dict) -> dict[str, str]:
+    """Why a channel without values has none, for the channels the model lacks."""
+    return {c: "not in this model" for c in INPUT_CHANNELS if c not in model_channels(result)}
+
+
 def radar_plot(result: dict):
     """Radar of the visual, audio and fused intensities of a result dict."""
-    return plots.radar_figure({c: result[c] for c in CHANNELS}, _title(result, "Mimicry intensities (0–1)"))
+    return plots.radar_figure(
+        {c: result[c] for c in CHANNELS}, _title(result, "Mimicry intensities"), absent=_absent(result)
+    )
 
 
 def empty_radar():
     """The radar's axes before any clip (drawn at page load, so the browser has the plot library ready)."""
-    return plots.radar_figure({}, "Mimicry intensities (0–1): no clip analysed yet")
+    return plots.radar_figure({}, "Mimicry intensities: no clip analysed yet")
 
 
 def timeline_channels(result: dict) -> list[str]:
@@ -125,6 +137,8 @@ def timeline_plot(result: dict, channel: str):
     """Intensities over time of one channel of a result dict (a note when that channel had no input)."""
     curve = (result.get("timeline") or {}).get(channel)
     if not curve:
+        if channel in _absent(result):
+            return plots.message_figure(f"No {channel} timeline: this model has no {channel} channel.")
         return plots.message_figure(f"No {channel} timeline: this clip gave that channel no input.")
     values = np.column_stack([curve[emotion] for emotion in EMOTIONS])
     return plots.timeline_figure(

@@ -61,13 +61,34 @@ def _axes(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def radar_figure(channels: Mapping[str, Mapping[str, float] | None], title: str) -> go.Figure:
-    """Radar chart of the six intensities on a fixed 0–1 scale, one closed trace per channel.
+RADAR_SCALES: tuple[float, ...] = (0.5, 1.0)
+"""Radial ranges of the radar: the smallest that holds every value (typical intensities are 0.1–0.4)."""
 
-    ``channels`` maps a channel name (``visual``, ``audio``, ``fused``) to ``{emotion: value}``;
-    a channel that is ``None`` (no input) is listed, greyed out, in the legend as "no input" with no shape.
+
+def radar_scale(channels: Mapping[str, Mapping[str, float] | None]) -> float:
+    """The radar's radial range for these values: 0.5 while they all fit, else 1."""
+    top = max((float(v) for values in channels.values() if values for v in values.values()), default=0.0)
+    return next((scale for scale in RADAR_SCALES if top <= scale * 0.95), RADAR_SCALES[-1])
+
+
+def _translucent(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def radar_figure(
+    channels: Mapping[str, Mapping[str, float] | None], title: str, absent: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Radar chart of the six intensities, one closed trace per channel, on a 0–0.5 or 0–1 scale
+    (:func:`radar_scale`, named in the title).
+
+    ``channels`` maps a channel name (``visual``, ``audio``, ``fused``) to ``{emotion: value}``. Every
+    trace has a faint fill and a solid line, the fused one drawn last and thickest, so none hides
+    another. A channel that is ``None`` is listed, greyed out, in the legend as "(no input)" or as
+    ``absent[channel]`` (e.g. "not in this model"), with no shape.
     """
     theta = [*EMOTIONS, EMOTIONS[0]]
+    scale = radar_scale(channels)
     # an empty trace keeps the polar axes when no channel is given (plotly would draw x/y axes)
     fig = go.Figure(go.Scatterpolar(r=[None] * len(theta), theta=theta, showlegend=False, hoverinfo="skip"))
     for name, values in channels.items():
@@ -77,34 +98,38 @@ def radar_figure(channels: Mapping[str, Mapping[str, float] | None], title: str)
                 go.Scatterpolar(
                     r=[None] * len(theta),
                     theta=theta,
-                    name=f"{name} (no input)",
+                    name=f"{name} ({(absent or {}).get(name, 'no input')})",
                     line={"color": colour},
                     visible="legendonly",
                 )
             )
             continue
         r = [float(values[emotion]) for emotion in EMOTIONS]
+        fused = name == "fused"
         fig.add_trace(
             go.Scatterpolar(
                 r=[*r, r[0]],
                 theta=theta,
                 name=name,
                 mode="lines+markers",
-                line={"color": colour, "width": 3.5 if name == "fused" else 2},
-                fill="toself" if name == "fused" else "none",
-                opacity=1.0 if name == "fused" else 0.85,
+                line={"color": colour, "width": 3.5 if fused else 2},
+                marker={"size": 7 if fused else 5},
+                fill="toself",
+                fillcolor=_translucent(colour, 0.16 if fused else 0.08) if colour.startswith("#") else None,
                 hovertemplate="%{theta}: %{r:.3f}<extra>" + name + "</extra>",
             )
         )
+    ticks = [round(scale * k / 5, 2) for k in range(1, 6)]
     fig.update_layout(
         polar={
             "bgcolor": TRANSPARENT,
             "radialaxis": {
-                "range": [0, 1],
-                "tickvals": [0.25, 0.5, 0.75, 1.0],
+                "range": [0, scale],
+                "tickvals": ticks,
+                "ticktext": [f"{t:g}" for t in ticks],
                 "gridcolor": GRID_COLOUR,
                 "linecolor": GRID_COLOUR,
-                "tickfont": {"size": 10},
+                "tickfont": {"size": 11},
                 "angle": 60,
                 "tickangle": 60,
             },
@@ -115,10 +140,11 @@ def radar_figure(channels: Mapping[str, Mapping[str, float] | None], title: str)
                 "rotation": 90,
                 "gridcolor": GRID_COLOUR,
                 "linecolor": GRID_COLOUR,
+                "tickfont": {"size": 13},
             },
         }
     )
-    return _style(fig, title, height=460)
+    return _style(fig, f"{title} · scale 0–{scale:g}", height=460)
 
 
 def timeline_figure(times: np.ndarray, values: np.ndarray, title: str) -> go.Figure:

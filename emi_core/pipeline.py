@@ -120,7 +120,13 @@ class EMIPipeline:
         outputs = {"visual": visual_out, "audio": audio_out, "text": text_out}
         weights = self.backend.fusion
         fused = fuse({c: o.clip for c, o in outputs.items() if o is not None}, weights)
-        warnings.extend(_fusion_warnings(outputs, self.backend))
+        no_input = {
+            "visual": "no face" if info.has_video else "no video",
+            "audio": "no audible audio" if waveform is not None else "no audio",
+            "text": "no speech",
+        }
+        unused = {"visual": info.has_video, "audio": waveform is not None and not is_silent(waveform)}
+        warnings.extend(_fusion_warnings(outputs, self.backend, no_input, unused))
         duration = max(
             len(track.frames) / rate if rate else 0.0,
             len(waveform) / AUDIO_SAMPLE_RATE if waveform is not None else 0.0,
@@ -160,6 +166,8 @@ class EMIPipeline:
         warnings.extend(track.quality_warnings())
         if not found.any():
             return None, action_units
+        if "visual" not in self.backend.info.channels:
+            return None, action_units
         faces = FaceInput(crops=track.crops_array(), times=times[found], found=found, action_units=action_units)
         return self.backend.predict_visual(faces), action_units
 
@@ -171,6 +179,8 @@ class EMIPipeline:
             return None, 0.0
         voice = analyse_voice(waveform, AUDIO_SAMPLE_RATE)
         speech_ratio = round(float(voice.speech.mean()), 4) if voice.speech.size else 0.0
+        if "audio" not in self.backend.info.channels:
+            return None, speech_ratio
         if speech_ratio < 0.1:
             warnings.append("no speech detected (silence, music, noise or other sound): the audio channel gives 0")
         return self.backend.predict_audio(AudioInput(waveform, AUDIO_SAMPLE_RATE, voice)), speech_ratio
@@ -185,16 +195,29 @@ class EMIPipeline:
         return self.backend.predict_text(TextInput(transcript)), transcript
 
 
-def _fusion_warnings(outputs: dict[str, ChannelOutput | None], backend: EMIBackend) -> list[str]:
-    """What the fused estimate rests on when some of the model's channels have no estimate."""
-    served = [c for c in CHANNELS if c != "text" or backend.asr]
-    present = [c for c in served if outputs.get(c) is not None]
+
+def _fusion_warnings(
+    outputs: dict[str, ChannelOutput | None],
+    backend: EMIBackend,
+    no_input: dict[str, str],
+    has_input: dict[str, bool],
+) -> list[str]:
+    """What the fused estimate rests on when some channels have no estimate, and why each has none:
+    the clip gave it no input (``no_input[channel]``, e.g. "no face"), or the model has no such channel
+    although the clip has input for it (``has_input``, e.g. a loud clip and a model without audio)."""
+    model_channels = backend.info.channels
+    served = [c for c in model_channels if c != "text" or backend.asr]
+    present = [c for c in CHANNELS if outputs.get(c) is not None]
     missing = [c for c in served if outputs.get(c) is None]
+    lacking = [c for c in CHANNELS if c not in model_channels and has_input.get(c)]
+    reasons = [no_input.get(c, f"no {c} input") for c in missing]
+    if lacking:
+        reasons.append(f"this model has no {' or '.join(lacking)} channel")
     if not present:
-        return ["no channel has input (no face, no audible audio): nothing to estimate"]
-    if missing:
+        return [f"nothing to estimate: {'; '.join(reasons)}"]
+    if reasons:
         only = " and ".join(present)
-        return [f"fused = {only} channel{'s' if len(present) > 1 else ''} only (no {' or '.join(missing)} estimate)"]
+        return [f"fused = {only} channel{'s' if len(present) > 1 else ''} only ({'; '.join(reasons)})"]
     return []
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emi_core.channels import ROWS
+from emi_core.channels import CHANNELS, ROWS
 from emi_core.emotions import EMOTIONS
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ class ModelInfo:
     source: str
     validation_mean_pearson: float | None = None
     description: str = ""
+    channels: tuple[str, ...] = CHANNELS
+    """The input channels this model has (a checkpoint may have been trained on some only)."""
 
     @property
     def is_prediction(self) -> bool:
@@ -154,7 +156,7 @@ class EMIResult:
         """A JSON-ready dict with every field (timelines and per-frame AUs optional)."""
         out = {
             "source": self.source,
-            "model": asdict(self.model),
+            "model": asdict(self.model) | {"channels": list(self.model.channels)},
             **{row: self.intensities(row) for row in ROWS},
             "quality": asdict(self.quality),
             "warnings": list(self.warnings),

@@ -70,7 +70,24 @@ def test_radar_lists_a_channel_without_input_as_such():
 def test_empty_radar_keeps_the_polar_axes():
     fig = estimate.empty_radar()
     assert len(fig.data) == 1 and fig.data[0].type == "scatterpolar" and fig.data[0].showlegend is False
-    assert tuple(fig.layout.polar.radialaxis.range) == (0, 1)
+    assert tuple(fig.layout.polar.radialaxis.range) == (0, 0.5)
+
+
+def test_radar_of_typical_values_zooms_in_and_no_trace_hides_another():
+    """Values of 0.1–0.4 (typical) are drawn on a 0–0.5 scale, named in the title; every trace has a
+    translucent fill under a solid line, fused last; above 0.475 the scale is 0–1."""
+    result = make_result().to_dict()
+    for channel, scale in (("visual", 0.4), ("audio", 0.3), ("fused", 0.35)):
+        result[channel] = {e: round(0.1 + scale * i / 10, 3) for i, e in enumerate(EMOTIONS)}
+    fig = estimate.radar_plot(result)
+    assert tuple(fig.layout.polar.radialaxis.range) == (0, 0.5) and "scale 0–0.5" in fig.layout.title.text
+    traces = [trace for trace in fig.data[1:] if trace.visible != "legendonly"]
+    assert [t.name for t in traces][-1] == "fused"
+    assert all(t.fill == "toself" and t.fillcolor.startswith("rgba(") for t in traces)
+    assert all(float(t.fillcolor.rsplit(",", 1)[1].rstrip(")")) <= 0.2 for t in traces)
+    assert traces[-1].line.width > max(t.line.width for t in traces[:-1])
+    result["fused"]["Joy"] = 0.8
+    assert tuple(estimate.radar_plot(result).layout.polar.radialaxis.range) == (0, 1.0)
 
 
 def test_timeline_defaults_to_fused_and_explains_a_missing_channel():

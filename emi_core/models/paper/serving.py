@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from emi_core.channels import ordered
 from emi_core.dataset import VideoFolder, read_ids
 from emi_core.device import resolve_device
 from emi_core.emotions import FILENAME_COLUMN
@@ -140,6 +141,7 @@ def model_info(name: str, model: EMIModel) -> ModelInfo:
             f"Backbones: {backbones}."
             + (" Backbone weights are RANDOM: the outputs are not predictions." if untrained else "")
         ),
+        channels=ordered(model.channels),
     )
 
 
