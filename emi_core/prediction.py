@@ -133,11 +133,29 @@ def collect_clips(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def predict_clips(pipeline, clips: list[Path], show_progress: bool = False) -> BatchPrediction:
-    """Run ``pipeline`` on every clip; a clip that fails is recorded and the rest go on."""
+    """Run ``pipeline`` on every clip; a clip that fails is recorded and the rest go on.
+
+    With ``show_progress``, :func:`~emi_core.progress.progress` counts the clips, or, for one clip,
+    follows the pipeline's stages (decoding, faces, features, …) in percent, so a long clip shows its
+    progress (a bar on a terminal, a line every 10 % in a log).
+    """
     batch = BatchPrediction()
+    if len(clips) == 1:
+        with progress(total=100, desc=clips[0].name, unit="%", show=show_progress) as bar:
+
+            def report(fraction: float, stage: str) -> None:
+                bar.set_postfix(stage=stage)
+                bar.update(max(0, round(100 * fraction) - bar.n))
+
+            _predict_one(pipeline, clips[0], batch, report)
+        return batch
     for clip in progress(clips, desc="clips", unit="clip", show=show_progress):
-        try:
-            batch.items.append(pipeline(clip))
-        except EMIError as err:
-            batch.items.append(Failure(clip.name, str(err)))
+        _predict_one(pipeline, clip, batch, None)
     return batch
+
+
+def _predict_one(pipeline, clip: Path, batch: BatchPrediction, progress) -> None:
+    try:
+        batch.items.append(pipeline(clip, progress=progress))
+    except EMIError as err:
+        batch.items.append(Failure(clip.name, str(err)))

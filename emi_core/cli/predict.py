@@ -42,7 +42,18 @@ def run(args: argparse.Namespace) -> int:
 
     clips = collect_clips(args.paths)
     pipeline = EMIPipeline.from_pretrained(args.model, limits=limits_from_args(args), fps=args.fps)
-    batch = predict_clips(pipeline, clips, show_progress=not args.no_progress and len(clips) > 1)
+    model = pipeline.model
+    if not model.is_prediction:
+        if args.csv:
+            print(
+                f"error: {model.name} has random weights: its outputs are not predictions, "
+                f"so no challenge CSV is written (--csv {args.csv})",
+                file=sys.stderr,
+            )
+            return 2
+        if args.json:
+            print(f"warning: {model.name} has random weights — not a prediction: {UNTRAINED_NOTE}", file=sys.stderr)
+    batch = predict_clips(pipeline, clips, show_progress=not args.no_progress)
     if args.csv:
         batch.write_csv(args.csv)
     if args.timeline_dir:
@@ -60,11 +71,16 @@ def run(args: argparse.Namespace) -> int:
     return 2 if batch.failures else 0
 
 
+UNTRAINED_NOTE = "these numbers only test the software and estimate nothing"
+
+
 def _print_table(batch: BatchPrediction) -> None:
     if not batch.results:
         return
     model = batch.results[0].model
     print(f"model: {model.name} ({model.kind})")
+    if not model.is_prediction:
+        print(f"warning: {model.name} has random weights — not a prediction: {UNTRAINED_NOTE}")
     header = "".join(f"{emotion:>15}" for emotion in EMOTIONS)
     for result in batch.results:
         print(f"\n{result.source}\n{'':<8}{header}")
