@@ -54,6 +54,9 @@ FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
+HUB_CHECK_TIMEOUT_S = 5.0
+"""How long the quick Hub check before a download may take."""
+
 
 class ChannelEMIModel(TemporalRegressor):
     """A :class:`TemporalRegressor` bound to one channel."""
@@ -274,8 +277,9 @@ class EMIModel(
             if missing:
                 raise ModelError(f"{name} is not a model folder: {' and '.join(missing)} missing")
             return super().from_pretrained(path, **kwargs)
-        if path.exists() or path.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1:
+        if _looks_like_a_path(name, path):
             raise ModelError(f"model folder {name} does not exist")
+        _check_hub(name)
         try:
             return super().from_pretrained(name, **kwargs)
         except (HfHubHTTPError, HFValidationError, OSError) as err:
@@ -325,3 +329,38 @@ class EMIModel(
         except (RuntimeError, OSError, SafetensorError) as err:
             raise ModelError(f"{model_id}: weights do not fit config.json ({str(err).splitlines()[0]})") from None
         return model.to(map_location).eval()
+
+
+def _looks_like_a_path(name: str, path: Path) -> bool:
+    """Whether ``name`` (no folder by that name) is meant as a local path rather than a hub id: it
+    exists as a file, is absolute or relative (``./``, ``~``), has more than one ``/``, a backslash or
+    a trailing ``/``, or lies in a folder that exists here (``runs/paper`` beside a ``runs/``)."""
+    return (
+        path.exists()
+        or path.is_absolute()
+        or name.startswith((".", "~"))
+        or name.count("/") > 1
+        or "\\" in name
+        or name.endswith("/")
+        or (path.parent != Path(".") and path.parent.is_dir())
+    )
+
+
+def _check_hub(model_id: str) -> None:
+    """One quick request to the Hub before downloading (whose client retries for half a minute when
+    the Hub is unreachable); skipped offline (``HF_HUB_OFFLINE``) or when the checkpoint is cached."""
+    from huggingface_hub import HfApi, constants, try_to_load_from_cache
+
+    if constants.HF_HUB_OFFLINE or isinstance(try_to_load_from_cache(model_id, CONFIG_FILE), str):
+        return
+    try:
+        HfApi().model_info(model_id, timeout=HUB_CHECK_TIMEOUT_S)
+    except (HfHubHTTPError, HFValidationError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(
+            f"no model {model_id!r}: it is not a local folder and not on the Hugging Face Hub ({reason})"
+        ) from None
+    except Exception as err:  # the Hub's HTTP client's connection errors (no common base class to name)
+        raise ModelError(
+            f"no model {model_id!r}: it is not a local folder and the Hugging Face Hub is unreachable ({err})"
+        ) from None
