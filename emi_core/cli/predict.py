@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
         if args.json:
             print(f"warning: {model.name} has random weights — not a prediction: {UNTRAINED_NOTE}", file=sys.stderr)
-    batch = predict_clips(pipeline, clips, show_progress=not args.no_progress)
+    # one clip's progress only on a terminal: its error stays the one line of a log
+    show = not args.no_progress and (len(clips) > 1 or sys.stderr.isatty())
+    batch = predict_clips(pipeline, clips, show_progress=show)
     if args.csv:
         batch.write_csv(args.csv)
     if args.timeline_dir:
