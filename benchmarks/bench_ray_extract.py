@@ -45,6 +45,7 @@ from emi_core.features.batch.local import available_cores
 from emi_core.features.cache import FeatureCache
 from emi_core.features.extract import Extractors
 from emi_core.media import iter_frames, open_media
+from emi_core.native_logs import quiet_native_stderr
 
 CHALLENGE_VIDEOS = 17_246
 ASSUMED_SECONDS_PER_VIDEO = 12.0
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
+    quiet_native_stderr()  # MediaPipe's native log lines
 
     import ray
 

@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -263,3 +264,17 @@ def test_the_ray_pins_agree():
         for line in (REPO_ROOT / name).read_text().splitlines() if line.startswith("ray==")
     ]
     assert len(pins) == 2 and pins[0] == pins[1]
+
+
+def test_an_unreachable_cluster_is_one_line_not_a_long_wait():
+    from emi_core.features.batch.cluster import _check_reachable
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        port = server.getsockname()[1]  # bound, not listening: refused
+        for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+            with pytest.raises(ExtractionError, match=rf"^cannot reach the Ray cluster at {address} \(.*\); is"):
+                _check_reachable(address, timeout_s=2)
+        server.listen()
+        _check_reachable(f"127.0.0.1:{port}", timeout_s=2)
+    _check_reachable("auto")  # resolved by Ray itself

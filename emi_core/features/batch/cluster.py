@@ -36,6 +36,8 @@ from emi_core.features.cache import MANIFEST
 
 EXIT_ONCE_ENV = "EMI_TEST_WORKER_EXIT_ONCE"
 PROBE_PREFIX = ".emi-probe-"
+CONNECT_TIMEOUT_S = 10.0
+"""How long the address of a cluster may take to accept a connection."""
 STOP_WAIT_S = 10.0
 """How long an interrupted run waits for its actors to be gone before removing their temporary files."""
 
@@ -284,6 +286,7 @@ def _connect(ray, cluster: RayCluster) -> bool:
     quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
     try:
         if cluster.address is not None:
+            _check_reachable(cluster.address)
             ray.init(address=cluster.address, **quiet)
             return False
         ray.init(
@@ -297,6 +300,19 @@ def _connect(ray, cluster: RayCluster) -> bool:
         where = f"the Ray cluster at {cluster.address}" if cluster.address else "a local Ray instance"
         raise ExtractionError(f"cannot start or reach {where}: {one_line(err)}") from None
     return True
+
+
+def _check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """A ``HOST:PORT`` or ``ray://HOST:PORT`` address must accept a connection (Ray itself retries for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto" or not host or not port.isdigit():
+        return  # "auto" and other forms are Ray's to resolve
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise ExtractionError(
+            f"cannot reach the Ray cluster at {address} ({err.strerror or err}); is `ray start --head` running there?"
+        ) from None
 
 
 def _visible_gpus() -> int:
