@@ -18,8 +18,8 @@ timing (its start-up is printed apart: a cluster is started once for many runs).
 Projection for the 17,246 challenge videos, ASSUMING 12 s per video on average (no figure is
 published with the data; the projection is linear in it):
 
-* CPU workers: from the Ray engine's measured seconds per video-second with 2 workers, scaled
-  linearly to N workers of one core each;
+* CPU workers: from the Ray engine's measured seconds per video-second with 1 worker (using this
+  machine's cores), scaled linearly to N such workers;
 * GPU workers: NOT MEASURED (no GPU here). A lower bound only: with the backbones on a GPU a worker
   still decodes the video and tracks the face on its CPU, so its time per video-second is at least
   the measured ``decode + face tracking`` share of one core; N such workers (each with its own core
@@ -121,7 +121,8 @@ def main() -> None:
         print(f"{platform.processor() or platform.machine()}, {available_cores()} cores (shared with other jobs: "
               f"figures are indicative); {args.videos} x {clip.name} ({duration:.1f} s) at {args.fps:g} fps, "
               "random ResNet18 + Wav2Vec2-base, CPU")
-        print(f"private Ray instance started in {ray_start:.1f} s (not counted below)")
+        print(f"private Ray instance started in {ray_start:.1f} s (not counted below); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         try:
             times: dict[tuple[str, int], list[float]] = {}
             for _ in range(args.repeat):
@@ -131,6 +132,7 @@ def main() -> None:
                         times.setdefault((engine, workers), []).append(seconds)
         finally:
             ray.shutdown()
+        print(f"load average after the runs: {os.getloadavg()[0]:.1f} (above the core count, other jobs compete)")
         best = {key: min(values) for key, values in times.items()}
         video_seconds = duration * args.videos
         print(f"{'workers':>8}{'local s':>10}{'ray s':>10}{'ray / local':>13}{'s per video-s (ray)':>22}")
@@ -141,14 +143,15 @@ def main() -> None:
             print(f"1 -> 2 workers speed-up, {engine}: {best[(engine, 1)] / best[(engine, 2)]:.2f}x")
 
         corpus_s = CHALLENGE_VIDEOS * ASSUMED_SECONDS_PER_VIDEO
-        per_core = best[("ray", 2)] * 2 / video_seconds  # core-seconds per video-second with 2 one-core workers
+        per_worker = best[("ray", 1)] / video_seconds  # one worker with all this machine's cores
         floor = min(cpu_share(clip, args.fps) for _ in range(max(1, args.repeat))) / duration
         print(f"projection, {CHALLENGE_VIDEOS:,} videos x {ASSUMED_SECONDS_PER_VIDEO:g} s (assumed), {args.fps:g} fps:")
-        print(f"  CPU workers (measured {per_core:.3f} core-s per video-s, linear scaling assumed): "
-              + ", ".join(f"{n} workers {corpus_s * per_core / n / 3600:.1f} h" for n in PROJECTED_WORKERS))
+        print(f"  CPU workers like the 1-worker Ray run here ({available_cores()} threads, measured {per_worker:.3f} s "
+              "per video-s; linear scaling assumed): "
+              + ", ".join(f"{n} workers {corpus_s * per_worker / n / 3600:.2f} h" for n in PROJECTED_WORKERS))
         print(f"  GPU workers: not measured (no GPU here); lower bound from the CPU share that stays on each "
               f"worker's core (decode + face tracking, {floor:.3f} s per video-s): "
-              + ", ".join(f"{n} workers >= {corpus_s * floor / n / 3600:.1f} h" for n in PROJECTED_WORKERS))
+              + ", ".join(f"{n} workers >= {corpus_s * floor / n / 3600:.2f} h" for n in PROJECTED_WORKERS))
         rss = peak_rss_of_one_worker(videos[0], specs, root)
         print(f"one worker (ResNet18 + Wav2Vec2-base on the CPU, one {duration:.0f} s video): "
               f"peak resident memory {rss / 2**20:.0f} MiB")

@@ -86,6 +86,7 @@ def on_ray(
     pool: _ActorPool | None = None
     try:
         setup, resources = _placement(ray, setup, workers, cluster, private=started)
+        workers = min(workers, len(jobs))  # no actor would get a video
         log(
             f"Ray: {workers} worker(s) with {resources['num_cpus']:g} CPU(s) and {resources['num_gpus']:g} GPU(s) "
             f"each, device {setup.device}"
