@@ -32,7 +32,7 @@ from emi_core.media import (
 )
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput, TextInput
 from emi_core.result import ActionUnits, EMIResult, Quality
-from emi_core.speech import Transcript, load_transcriber
+from emi_core.speech import Transcript
 
 DEFAULT_MODEL = "default"
 """Name of the offline EMI prior; also what ``EMI_MODEL`` unset means."""
@@ -189,8 +189,8 @@ class EMIPipeline:
         """The whole transcript (when the model has a text channel and the clip audible audio) → text channel."""
         if waveform is None or not self.backend.asr or is_silent(waveform):
             return None, None
-        transcript = load_transcriber(self.backend.asr)(waveform, AUDIO_SAMPLE_RATE)
-        if transcript.is_empty:
+        transcript = self.backend.transcribe(waveform)
+        if transcript is None or transcript.is_empty:
             return None, transcript
         return self.backend.predict_text(TextInput(transcript)), transcript
 

@@ -36,6 +36,7 @@ def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150) -> Path:
 
 def speak_over(clip: Path, text: str, out: Path, voice: str = "en-us") -> Path:
     """``out`` (mp4): the video of ``clip`` with its audio replaced by espeak-ng saying ``text``."""
-    speech = speak(text, out.with_suffix(".wav"), voice)
+    speech = speak(text, out.with_name(f".{out.stem}.speech.wav"), voice)
     ffmpeg("-i", clip, "-i", speech, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", out)
+    speech.unlink()
     return out

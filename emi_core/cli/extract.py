@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--audio-layer", type=int, default=None, metavar="N",
                         help="hidden-state layer, 0 to the number of layers (default: the last)")
+    parser.add_argument("--asr", default="default", metavar="NAME_OR_PATH",
+                        help="text channel: Whisper model for the transcript, a faster-whisper name (large-v3, "
+                             "distil-large-v3), a Hub id or a CTranslate2 folder (default: the shipped tiny.en)")
+    parser.add_argument("--text-backbone", default="default", metavar="PATH_OR_HUB_ID",
+                        help="text channel: sentence encoder of the transcript, a sentence-transformers or "
+                             "transformers folder or Hub id (default: the shipped all-MiniLM-L6-v2)")
     parser.add_argument("--fps", type=positive(float), default=30.0,
                         help="frames per second analysed (default: %(default)s, the paper's)")
     parser.add_argument("--workers", type=positive(int), default=1,
@@ -105,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         visual_backbone=args.visual_backbone,
         audio_backbone=args.audio_backbone,
         audio_layer=args.audio_layer,
+        asr=args.asr,
+        text_backbone=args.text_backbone,
         fps=args.fps,
         input_size=args.visual_input_size,
         max_side=limits.max_side,

@@ -53,6 +53,10 @@ VISUAL_EXTRACTOR = "visual-dual"
 AUDIO_EXTRACTOR = "audio-wav2vec2"
 """Wav2Vec2 hidden states of one layer (e.g. 768 for a base model), about 50 per second."""
 
+TEXT_EXTRACTOR = "text-transcript"
+"""Sentence embeddings of the transcript's word windows (e.g. 384 for MiniLM), about 2 per second; the
+transcript itself is kept beside them as ``{id}.sidecar.json`` (see :meth:`FeatureStore.write`)."""
+
 STORAGE_DTYPE = np.float16
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 MANIFEST = "extractor.json"
@@ -144,7 +148,7 @@ class FeatureStore:
 
     @property
     def channel(self) -> str:
-        """``"visual"`` or ``"audio"``."""
+        """The channel of these features (``"visual"``, ``"audio"``, ``"text"``)."""
         return self.spec.channel
 
     @property
@@ -170,8 +174,14 @@ class FeatureStore:
         """Sorted ids of every stored video."""
         return sorted(p.stem for p in self.path.glob("*.npz") if not p.name.startswith("."))
 
-    def write(self, video_id: str, features: np.ndarray, times: np.ndarray) -> Path:
-        """Store ``features`` ``(T, D)`` and ``times`` ``(T,)`` (seconds) atomically; return the file."""
+    def write(
+        self, video_id: str, features: np.ndarray, times: np.ndarray, sidecar: dict[str, Any] | None = None
+    ) -> Path:
+        """Store ``features`` ``(T, D)`` and ``times`` ``(T,)`` (seconds) atomically; return the file.
+
+        ``sidecar`` (e.g. the transcript the text features come from) is written first as
+        ``{id}.sidecar.json``, so a stored features file always has its sidecar.
+        """
         features = np.asarray(features)
         times = np.asarray(times, dtype=np.float32)
         if features.ndim != 2 or features.shape[1] != self.dim:
@@ -183,9 +193,25 @@ class FeatureStore:
         if not np.isfinite(times).all() or (np.diff(times) < 0).any():
             raise ValueError(f"{self.key}/{video_id}: times must be finite and non-decreasing")
         target = self.file(video_id)
+        if sidecar is not None:
+            with atomic_path(self._sidecar_file(video_id)) as tmp:
+                tmp.write_text(json.dumps(sidecar, allow_nan=False), encoding="utf-8")
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, features=features.astype(STORAGE_DTYPE), times=times)
         return target
+
+    def sidecar(self, video_id: str) -> dict[str, Any] | None:
+        """The JSON stored beside the features of ``video_id`` (``None`` if there is none)."""
+        path = self._sidecar_file(video_id)
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise CacheError(f"unreadable file {path}: {err}") from None
+
+    def _sidecar_file(self, video_id: str) -> Path:
+        return self.file(video_id).with_suffix(".sidecar.json")
 
     def read(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
         """``(features (T, D) float32, times (T,) float32)`` of ``video_id``."""

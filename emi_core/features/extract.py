@@ -12,6 +12,10 @@ see identical features for identical frames.
 * **Audio** (``audio-wav2vec2``): :class:`~emi_core.features.audio.Wav2Vec2Features`. No audio track,
   or digital silence (peak at most :data:`~emi_core.media.SILENCE_DBFS`, the threshold below which
   the app skips the audio channel), gives an empty sequence.
+* **Text** (``text-transcript``): the whole transcript (:mod:`emi_core.speech`, faster-whisper) →
+  sentence embeddings of its word windows (:mod:`emi_core.features.text`). The transcript is stored
+  beside the features (``{id}.sidecar.json``). No audio, silence or no recognised word gives an empty
+  sequence (and an empty transcript).
 
 Empty sequences are stored (``T = 0``): the video was processed, and a rerun does not redo it.
 """
@@ -33,11 +37,15 @@ from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
 from emi_core.features.cache import (
     AUDIO_EXTRACTOR,
+    TEXT_EXTRACTOR,
     VISUAL_EXTRACTOR,
     ExtractorSpec,
 )
+from emi_core.features.text import HOP_S, WINDOW_S, TextEncoder, load_text_encoder
 from emi_core.features.visual import DEFAULT_INPUT_SIZE, FaceEmbedder, dual_features, load_face_embedder
 from emi_core.media import MediaLimits, MediaSource, is_silent, iter_frames, open_media, read_audio, sampling_rate
+from emi_core.speech import Transcriber, Transcript, load_transcriber
+from emi_core.speech.asr import ASRSettings
 
 CODE_VERSION = 1
 """Version of the feature computation in this module; recorded in every extractor config."""
@@ -152,7 +160,46 @@ class AudioExtractor:
         """Nothing to release (kept for symmetry with :class:`VisualExtractor`)."""
 
 
-ChannelExtractor = VisualExtractor | AudioExtractor
+class TextExtractor:
+    """Text features: the whole transcript of the audio → sentence embeddings of its word windows."""
+
+    def __init__(self, transcriber: Transcriber, encoder: TextEncoder):
+        self.transcriber = transcriber
+        self.encoder = encoder
+
+    @property
+    def spec(self) -> ExtractorSpec:
+        """What these features are: the ASR and its settings, the text encoder, the word windows."""
+        config = {
+            **self.transcriber.spec,
+            "backbone": self.encoder.source,
+            "window_s": WINDOW_S,
+            "hop_s": HOP_S,
+            "code_version": CODE_VERSION,
+        }
+        return ExtractorSpec(TEXT_EXTRACTOR, config, self.encoder.dim)
+
+    def transcribe(self, waveform: np.ndarray | None) -> Transcript:
+        """The whole transcript of a 16 kHz waveform (empty without audio or for digital silence)."""
+        if waveform is None or is_silent(waveform):
+            waveform = np.zeros(0, np.float32)
+        return self.transcriber(waveform)
+
+    def from_transcript(self, transcript: Transcript) -> FeatureSequence:
+        """The word-window embeddings of a transcript (empty without words)."""
+        features, times = self.encoder.timeline(transcript)
+        return features, times.astype(np.float32)
+
+    def from_source(self, source: MediaSource) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Decode the audio once, transcribe, embed: ``(features, times, transcript as JSON)``."""
+        transcript = self.transcribe(read_audio(source))
+        return (*self.from_transcript(transcript), transcript.to_dict())
+
+    def close(self) -> None:
+        """Nothing to release (the models are shared, loaded once per process)."""
+
+
+ChannelExtractor = VisualExtractor | AudioExtractor | TextExtractor
 
 
 @dataclass
@@ -195,6 +242,8 @@ class Extractors:
         visual_backbone: str | None = None,
         audio_backbone: str | None = DEFAULT_AUDIO_BACKBONE,
         audio_layer: int | None = None,
+        asr: str | None = None,
+        text_backbone: str | None = None,
         fps: float = PAPER_FPS,
         input_size: int = DEFAULT_INPUT_SIZE,
         max_side: int = MediaLimits().max_side,
@@ -213,6 +262,10 @@ class Extractors:
             by_channel["visual"] = VisualExtractor(embedder, fps, max_side)
         if "audio" in channels:
             by_channel["audio"] = AudioExtractor(load_wav2vec2(audio_backbone, device, layer=audio_layer))
+        if "text" in channels:
+            by_channel["text"] = TextExtractor(
+                load_transcriber(asr, device=_ct2_device(device)), load_text_encoder(text_backbone, str(device))
+            )
         return cls(by_channel)
 
     @classmethod
@@ -261,6 +314,12 @@ def _from_spec(
     channel: str, spec: ExtractorSpec, device: str | torch.device, backbone: str | None, search_dirs: tuple[Path, ...]
 ) -> ChannelExtractor:
     config = spec.config
+    if channel == "text":
+        settings = ASRSettings(**{k: config[k] for k in ASRSettings.__dataclass_fields__})
+        transcriber = load_transcriber(
+            config["asr"], device=_ct2_device(device), compute_type=config["compute_type"], settings=settings
+        )
+        return TextExtractor(transcriber, load_text_encoder(backbone or config["backbone"], str(device)))
     if channel == "visual":
         embedder = load_face_embedder(
             backbone or config["backbone"],
@@ -283,3 +342,8 @@ def _from_spec(
     )
     wav2vec2.source = config["backbone"]
     return AudioExtractor(wav2vec2)
+
+
+def _ct2_device(device: str | torch.device) -> str:
+    """CTranslate2's device name for a torch device (``cuda:1`` → ``cuda``)."""
+    return torch.device(device).type

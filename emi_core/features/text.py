@@ -99,7 +99,7 @@ class TextEncoder:
 def resolve_text_encoder(name_or_path: str | None) -> tuple[str, str]:
     """``(what to load, how to record it)`` for ``--text-backbone``: the shipped default, a folder or a Hub id."""
     name = name_or_path or DEFAULT_TEXT_ENCODER
-    if name == DEFAULT_TEXT_ENCODER:
+    if name in (DEFAULT_TEXT_ENCODER, DEFAULT_TEXT_SOURCE):
         return str(default_text_encoder_dir()), DEFAULT_TEXT_SOURCE
     path = Path(name).expanduser()
     if path.exists():
@@ -123,8 +123,9 @@ def load_text_encoder(name_or_path: str | None = None, device: str = "cpu") -> T
 
     target, source = resolve_text_encoder(name_or_path)
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-    verbosity = transformers_logging.get_verbosity()
+    verbosity, bars = transformers_logging.get_verbosity(), transformers_logging.is_progress_bar_enabled()
     transformers_logging.set_verbosity_error()  # no "Loading weights" bars or mean-pooling notices
+    transformers_logging.disable_progress_bar()
     try:
         model = SentenceTransformer(target, device=device, local_files_only=offline)
     except Exception as err:  # noqa: BLE001 - hub, file and format failures all mean "cannot load"
@@ -132,4 +133,6 @@ def load_text_encoder(name_or_path: str | None = None, device: str = "cpu") -> T
         raise ModelError(f"text encoder {name_or_path or DEFAULT_TEXT_ENCODER}: cannot load it ({reason})") from None
     finally:
         transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
     return TextEncoder(model.eval(), source)

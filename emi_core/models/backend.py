@@ -11,7 +11,7 @@ from emi_core.explanation import CueContributions
 from emi_core.features.voice import VoiceFrames
 from emi_core.fusion import FusionWeights
 from emi_core.result import ActionUnits, Curve, ModelInfo
-from emi_core.speech import Transcript
+from emi_core.speech import Transcript, load_transcriber
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,10 @@ class EMIBackend(ABC):
     @abstractmethod
     def predict_audio(self, audio: AudioInput) -> ChannelOutput | None:
         """Audio-channel intensities (called only when the clip has audible audio); ``None`` as above."""
+
+    def transcribe(self, waveform: np.ndarray) -> Transcript | None:
+        """The whole transcript of a 16 kHz waveform by this model's ``asr`` (``None``: no text channel)."""
+        return load_transcriber(self.asr)(waveform) if self.asr else None
 
     def predict_text(self, text: TextInput) -> ChannelOutput | None:
         """Text-channel intensities from the transcript (called only when ``asr`` is set and words were

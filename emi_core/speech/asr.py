@@ -119,7 +119,7 @@ def _clamp(t: float, duration: float) -> float:
 def resolve_whisper(name_or_path: str | None) -> tuple[str, str]:
     """``(what to load, how to record it)`` for ``--asr``: the shipped default, a folder, or a model name."""
     name = name_or_path or DEFAULT_ASR
-    if name in (DEFAULT_ASR, DEFAULT_WHISPER):
+    if name in (DEFAULT_ASR, DEFAULT_WHISPER, DEFAULT_WHISPER_SOURCE):
         return str(default_whisper_dir()), DEFAULT_WHISPER_SOURCE
     path = Path(name).expanduser()
     if path.exists():

@@ -57,8 +57,8 @@ class Worker:
     def __call__(self, job: VideoJob) -> str | None:
         """Extract and store one video's missing channels; the one-line error, or ``None`` on success."""
         try:
-            for channel, (features, times) in self.extractors.extract(job.path, self.setup.limits, job.channels):
-                self.stores[channel].write(job.video_id, features, times)
+            for channel, sequence in self.extractors.extract(job.path, self.setup.limits, job.channels):
+                self.stores[channel].write(job.video_id, *sequence)
         except Exception as err:  # noqa: BLE001 - one bad video must not stop a 17,000-video run
             return one_line(err)
         return None

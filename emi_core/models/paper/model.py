@@ -84,7 +84,13 @@ class AudioEMIModel(ChannelEMIModel):
     channel = "audio"
 
 
-CHANNEL_MODELS: dict[str, type[ChannelEMIModel]] = {m.channel: m for m in (VisualEMIModel, AudioEMIModel)}
+class TextEMIModel(ChannelEMIModel):
+    """Text channel: sentence embeddings of the transcript's word windows (384 for MiniLM), ~2 per second."""
+
+    channel = "text"
+
+
+CHANNEL_MODELS: dict[str, type[ChannelEMIModel]] = {m.channel: m for m in (VisualEMIModel, AudioEMIModel, TextEMIModel)}
 
 
 def predict_store(

@@ -36,10 +36,11 @@ from emi_core.features.batch import ExtractionResult, ExtractionRun, extract_vid
 from emi_core.features.cache import FeatureCache
 from emi_core.features.extract import Extractors
 from emi_core.media import MediaLimits
-from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput
+from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput, TextInput
 from emi_core.models.paper.model import EMIModel
 from emi_core.result import TRAINED, UNTRAINED, ModelInfo
 from emi_core.scoring import write_submission
+from emi_core.speech import Transcript
 
 BACKBONES_FOLDER = "backbones"
 """Folder of a checkpoint searched for backbones recorded as local paths that do not exist."""
@@ -63,6 +64,9 @@ class PaperBackend(EMIBackend):
         if visual is not None:
             self.analysis_fps = visual.fps
             self.max_side = visual.max_side
+        text = extractors.by_channel.get("text")
+        if text is not None:
+            self.asr = text.transcriber.source
 
     @classmethod
     def from_pretrained(
@@ -100,6 +104,18 @@ class PaperBackend(EMIBackend):
             return None
         return self._predict("audio", *extractor.from_waveform(audio.waveform))
 
+    def transcribe(self, waveform: np.ndarray) -> Transcript | None:
+        """The transcript by the ASR the checkpoint's text features were made with (``None`` without text)."""
+        extractor = self.extractors.by_channel.get("text")
+        return extractor.transcribe(waveform) if extractor is not None else None
+
+    def predict_text(self, text: TextInput) -> ChannelOutput | None:
+        """Word-window embeddings of the transcript → the text regressor (``None`` without a text channel)."""
+        extractor = self.extractors.by_channel.get("text")
+        if extractor is None:
+            return None
+        return self._predict("text", *extractor.from_transcript(text.transcript))
+
     def _predict(self, channel: str, features: np.ndarray, times: np.ndarray) -> ChannelOutput | None:
         if len(features) == 0:
             return None
@@ -123,6 +139,7 @@ def model_info(name: str, model: EMIModel) -> ModelInfo:
     backbones = "; ".join(
         f"{channel}: {spec.config.get('backbone')}"
         + (f" layer {spec.config['layer']}" if "layer" in spec.config else "")
+        + (f" (transcripts by {spec.config['asr']})" if "asr" in spec.config else "")
         for channel, spec in model.features.items()
     )
     untrained = model.random_weights
