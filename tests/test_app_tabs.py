@@ -222,6 +222,18 @@ def test_launch_options_default_and_environment(monkeypatch, tmp_path):
     assert str((tmp_path / "secret" / "val.csv").resolve()) in options["blocked_paths"]
 
 
+def test_about_says_what_the_prior_voice_channel_rests_on():
+    def texts(model: ModelInfo) -> str:
+        with gr.Blocks() as page:
+            about.build_about(model)
+        return "\n".join(str(block.value) for block in page.blocks.values() if isinstance(block, gr.Markdown))
+
+    prior = ModelInfo("emi-prior", "EMI prior", "0", "heuristic", "MIT", "builtin:emi-prior")
+    assert "Its voice channel" in texts(prior) and "Silero VAD" in texts(prior)
+    trained = ModelInfo("m", "my-emi-model", "1", "trained", "other", "org/model")
+    assert "Its voice channel" not in texts(trained)
+
+
 def test_model_card_of_the_prior_and_of_a_checkpoint(tmp_path):
     prior = ModelInfo("emi-prior", "EMI prior", "0", "heuristic", "MIT", "builtin:emi-prior")
     assert "heuristic, not trained on Hume-Vidmimic2" in about.model_card_markdown(prior)
