@@ -20,10 +20,10 @@ Audio cues (per window, from the speech frames only; 0 at typical neutral read s
     recording gain, unlike the level), ``dynamics``: level variation (std 6 → 14 dB), ``flat_level``
     (std 5 → 2 dB), ``pitch_var``: pitch variability (std 1.5 → 4 semitones), ``flat_pitch``
     (1.5 → 0.5 semitones), ``elevated``: pitch above the speaker's median (0 → 3 semitones),
-    ``bright``: spectral centroid (1500 → 2600 Hz), ``fast`` / ``slow``: voiced onsets per second
-    (1.5 → 3 / 1.5 → 0.8), ``laughter``: laughter-like burst trains (0–1). A window's intensities are
-    scaled by its speech presence (speech ratio / 0.3, capped at 1, or its laughter score), so
-    silence and non-speech sound give no vocal evidence.
+    ``bright``: spectral centroid (1500 → 2600 Hz), ``lively``: mean spectral flux (0.08 → 0.13),
+    ``slow``: few voiced onsets per second (1.5 → 0.8), ``laughter``: laughter-like burst trains
+    (0–1). A window's intensities are scaled by its speech presence (speech ratio / 0.3, capped at
+    1, or its laughter score), so silence and non-speech sound give no vocal evidence.
 
 Text cues (per word window of the transcript, see :mod:`emi_core.features.text`)
     ``says_<emotion>``: the highest cosine similarity of the window's sentence embedding to the
@@ -61,12 +61,12 @@ VISUAL_TABLE: Table = {
 }
 
 AUDIO_TABLE: Table = {
-    # admiration: expressive, raised and bright voice ("wow")
-    "Admiration": (("pitch_var", 0.35), ("elevated", 0.35), ("bright", 0.3)),
+    # admiration: expressive, lively voice ("wow"): pitch variation and fast spectral change
+    "Admiration": (("pitch_var", 0.5), ("lively", 0.5)),
     # amusement: laughter-like bursts, lively pitch
     "Amusement": (("laughter", 0.6), ("pitch_var", 0.2), ("bright", 0.2)),
-    # determination: firm (high effort), steady pitch, brisk articulation
-    "Determination": (("effort", 0.4), ("flat_pitch", 0.3), ("fast", 0.3)),
+    # determination: firm — high vocal effort and a dynamic, emphatic level
+    "Determination": (("effort", 0.5), ("dynamics", 0.5)),
     # empathic pain: flat level and pitch, slow
     "Empathic Pain": (("flat_level", 0.35), ("flat_pitch", 0.35), ("slow", 0.3)),
     # excitement: high arousal — effort, level and pitch variation, brightness

@@ -169,7 +169,7 @@ def _output(times: np.ndarray, parts: CueContributions, rows: np.ndarray | None 
     return ChannelOutput(clip=parts.intensities(), timeline=Curve(times, timeline), contributions=parts)
 
 
-AUDIO_CUES = ("effort", "dynamics", "flat_level", "pitch_var", "flat_pitch", "elevated", "bright", "fast", "slow",
+AUDIO_CUES = ("effort", "dynamics", "flat_level", "pitch_var", "flat_pitch", "elevated", "bright", "lively", "slow",
               "laughter")  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def audio_cues(summary: VoiceSummary) -> dict[str, float]:
         "flat_pitch": cue(summary.pitch_std_st, 1.5, 0.5, pitch),
         "elevated": cue(summary.pitch_elevation_st, 0.0, 3.0, pitch),
         "bright": cue(summary.centroid_hz, 1500.0, 2600.0, speech),
-        "fast": cue(summary.onset_rate, 1.5, 3.0, speech),
+        "lively": cue(summary.flux, 0.08, 0.13, speech),
         "slow": cue(summary.onset_rate, 1.5, 0.8, speech),
         "laughter": float(np.clip(summary.laughter_score, 0.0, 1.0)),
     }
