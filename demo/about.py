@@ -40,10 +40,15 @@ Variables and secrets*; use secrets for ground-truth locations):
 | variable | meaning | default |
 |---|---|---|
 | `EMI_MODEL` | the model: `default` (the offline EMI prior), an `emi train` checkpoint folder or a hub id | `default` |
-| `EMI_GROUND_TRUTH_VAL` | validation ground-truth CSV; enables scoring and submitting on `val` | not set: checks only |
+| `EMI_GROUND_TRUTH_VAL` | validation ground truth, a CSV or `hf://datasets/owner/name/file.csv` | not set: checks |
 | `EMI_GROUND_TRUTH_TEST` | the same for `test` | not set |
+| `EMI_HIDDEN_SPLITS` | hidden splits: scored only by a team's counted submission, public part shown | `test` |
+| `EMI_AUTH` | who submits: `token` (team tokens), `oauth` (HF sign-in + team map), `open` (anyone) | `token` |
+| `EMI_TEAM_MAP` | accounts → teams for `oauth` (inline JSON or a file) | not set |
 | `EMI_SUBMISSIONS_DIR` | folder of the leaderboard store (SQLite database and submitted CSVs) | `./submissions` |
-| `EMI_DAILY_LIMIT` | scored submissions per team, split and UTC day | `5` |
+| `EMI_STORE_DATASET` | private dataset the store is mirrored to and restored from (`HF_TOKEN`) | not set |
+| `EMI_DAILY_LIMIT` | scorings (submissions, blends, comparisons) per team, split and UTC day | `5` |
+| `EMI_FINAL_PICKS` | submissions a team may pick for the final ranking | `2` |
 | `GRADIO_SERVER_NAME`, `GRADIO_SERVER_PORT` | where the app listens | `127.0.0.1`, `7860` |
 
 Ground-truth files are read in place and are never served by the app, copied or quoted in any
