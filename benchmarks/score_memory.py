@@ -1,8 +1,8 @@
 """Peak memory and time of validating adversarial 32 MB submission CSVs (the worst ``/score`` request).
 
 Each file is validated in a fresh subprocess; the figure is the growth of its peak resident memory
-(``ru_maxrss``) over the interpreter with ``emi_core.scoring`` imported, before the file is read: the
-32 MB of the file itself are included. Run: ``python benchmarks/score_memory.py``.
+(``VmHWM``) over the interpreter with ``emi_core.scoring`` imported, before the file is read: the
+32 MB of the file itself are included. Run: ``python -m benchmarks.score_memory``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,18 @@ from emi_core.emotions import CSV_HEADER_LINE
 from emi_core.scoring import DEFAULT_MAX_BYTES
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from emi_core.scoring import validate_submission
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def peak_kb():  # VmHWM: this process's peak resident memory (ru_maxrss would include the parent's, from fork)
+    return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+
+before = peak_kb()
 raw = open(sys.argv[1], "rb").read()
 start = time.perf_counter()
 result = validate_submission(raw)
 seconds = time.perf_counter() - start
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kb()
 reply = json.dumps([p.to_dict() for p in result.problems])
 print(json.dumps({"mb": (after - before) / 1024, "s": seconds, "problems": result.n_problems,
                   "kept": len(result.problems), "reply_kb": len(reply) / 1024}))
@@ -49,6 +53,7 @@ def adversarial_files() -> dict[str, bytes]:
         "long bad numbers": _fill(",".join([long_cell] * 7) + "\n"),
         "one astral character, rest ASCII": _fill(ROW, DEFAULT_MAX_BYTES - 8) + "\U0001f600\n".encode(),
         "clean rows over the row limit": _fill(ROW),
+        "plain numbers, under the row limit": _fill("00001," + ",".join(["0." + "1" * 30] * 6) + "\n"),
     }
 
 

@@ -18,6 +18,9 @@ from emi_core.scoring.cells import ids_are_clean
 _BODY_BYTES = np.zeros(256, dtype=bool)
 _BODY_BYTES[list(b"0123456789.eE+-,\r\n")] = True
 """Bytes a clean data row can hold: ids, plain numbers, commas, line ends (no quotes, spaces, letters)."""
+FAST_PATH_MAX_BYTES = 4 * 1024 * 1024
+"""Larger files take the general (streaming) reader: pandas' parser needs about 8 bytes of memory per
+byte of input, the general reader a bounded amount (a challenge file of 4,586 rows is about 250 kB)."""
 _NEWLINE, _CARRIAGE_RETURN, _COMMA = ord("\n"), ord("\r"), ord(",")
 _DTYPES = {FILENAME_COLUMN: str, **{emotion: np.float64 for emotion in EMOTIONS}}
 
@@ -28,6 +31,8 @@ def read_clean(raw: bytes, header_line: str, max_rows: int) -> tuple[tuple[str, 
     ``raw`` is the file's bytes (valid UTF-8) and ``header_line`` its decoded first line with its line
     end (byte-order mark removed).
     """
+    if len(raw) > FAST_PATH_MAX_BYTES:
+        return None
     header_line, newline, _ = header_line.partition("\n")
     header = header_line.removesuffix("\r").split(",")
     if not newline or len(header) != len(CSV_HEADER) or set(header) != set(CSV_HEADER):

@@ -106,29 +106,96 @@ def _problem_list(problems: list[Problem]) -> ProblemList:
     return found
 
 
+_CHUNK_ROWS = 4096
+"""Rows whose cells are held at once: values are parsed chunk by chunk, only ids are kept for all rows."""
+
+
+class _Unusable(Exception):
+    """The file cannot be read as a CSV table; ``problem`` says why (it is the only one reported)."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
 def _read_general(raw: bytes, reveal_values: bool, max_rows: int) -> Table:
-    """Read any CSV with the csv module, checking every header name, id and value."""
-    rows = _split(raw, max_rows)
-    table = Table(rows.problems, n_rows=rows.n_rows, lines=rows.lines)
-    if not rows.usable:
-        return table
-    if table.n_rows == 0:
-        table.problems.add(Problem("no data rows after the header"))
-    elif table.n_rows > max_rows:
-        table.problems.add(Problem(f"has more than {max_rows:,} data rows, the limit (the rest was not read)"))
-    positions = _check_header(rows.header, rows.header_line, table.problems)
-    ids = rows.columns[positions[FILENAME_COLUMN]] if FILENAME_COLUMN in positions else None
-    if ids is not None:
-        check_ids(ids, rows.lines, table.problems)
-    columns = []
-    for emotion in EMOTIONS:
-        if emotion in positions:
-            cells = rows.columns[positions[emotion]]
-            columns.append(parse_values(cells, emotion, rows.lines, table.problems, reveal=reveal_values))
-    table.ids = ids
-    if not table.problems:
-        table.values = np.column_stack(columns)
+    """Read any CSV with the csv module as a stream, checking every header name, id and value."""
+    problems = ProblemList()
+    try:
+        records = _records(raw)
+        header, header_line = next(records, (None, 1))
+        if header is None:
+            raise _Unusable(Problem("file is empty"))
+        positions = _check_header(header, header_line, problems)
+        ids: list[str] = []
+        lines: list[int] = []
+        chunks: dict[str, list[np.ndarray | None]] = {emotion: [] for emotion in EMOTIONS if emotion in positions}
+        n_rows = 0
+        rows: list[list[str]] = []
+        for record, line in records:
+            n_rows += 1
+            if n_rows > max_rows:
+                break
+            if len(record) != len(header):
+                problems.add(Problem(f"has {len(record)} fields, expected {len(header)} like the header", line))
+                continue
+            rows.append(record)
+            lines.append(line)
+            if len(rows) == _CHUNK_ROWS:
+                _take_chunk(rows, lines[-len(rows) :], positions, ids, chunks, problems, reveal_values)
+                rows = []
+        if rows:
+            _take_chunk(rows, lines[-len(rows) :], positions, ids, chunks, problems, reveal_values)
+    except _Unusable as unusable:
+        return Table(_problem_list([unusable.problem]))
+    if n_rows == 0:
+        problems.add(Problem("no data rows after the header"))
+    elif n_rows > max_rows:
+        problems.add(Problem(f"has more than {max_rows:,} data rows, the limit (the rest was not read)"))
+    kept_ids = tuple(ids) if FILENAME_COLUMN in positions else None
+    if kept_ids is not None:
+        check_ids(kept_ids, lines, problems)
+    table = Table(problems, n_rows=min(n_rows, max_rows + 1), ids=kept_ids, lines=lines)
+    if not problems:
+        table.values = np.column_stack([np.concatenate(chunks[emotion]) for emotion in EMOTIONS])
     return table
+
+
+def _take_chunk(
+    rows: list[list[str]],
+    lines: list[int],
+    positions: dict[str, int],
+    ids: list[str],
+    chunks: dict[str, list[np.ndarray | None]],
+    problems: ProblemList,
+    reveal_values: bool,
+) -> None:
+    """Keep the ids of a chunk of rows and parse its value columns (their cells are then dropped)."""
+    if FILENAME_COLUMN in positions:
+        ids.extend(row[positions[FILENAME_COLUMN]] for row in rows)
+    for emotion, parsed in chunks.items():
+        cells = [row[positions[emotion]] for row in rows]
+        parsed.append(parse_values(cells, emotion, lines, problems, reveal=reveal_values))
+
+
+def _records(raw: bytes):
+    """Yield ``(header, line)`` then each non-blank record with its physical line; raise :class:`_Unusable`
+    for a first line that is clearly not a header, and for malformed CSV."""
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    reader = csv.reader(stream, strict=True)
+    line = 1
+    header_seen = False
+    try:
+        for record in reader:
+            if record:
+                if not header_seen:
+                    problem = _not_a_header(record)
+                    if problem is not None:
+                        raise _Unusable(problem)
+                    header_seen = True
+                yield record, line
+            line = reader.line_num + 1
+    except csv.Error as err:
+        raise _Unusable(Problem(f"malformed CSV: {err}", line)) from None
 
 
 _DECODE_CHUNK = 1 << 20
@@ -175,59 +242,6 @@ def _first_line(raw: bytes) -> str:
     """The first line of valid UTF-8 ``raw`` with its line end, byte-order mark removed."""
     end = raw.find(b"\n")
     return raw[: len(raw) if end < 0 else end + 1].decode("utf-8-sig")
-
-
-@dataclass
-class _Rows:
-    """The CSV split into cells: ``columns[j]`` holds column ``j`` of every kept row of the header's width."""
-
-    header: list[str]
-    header_line: int = 1
-    columns: list[tuple[str, ...]] = field(default_factory=list)
-    lines: LineNumbers = None
-    n_rows: int = 0
-    problems: ProblemList = field(default_factory=ProblemList)
-    usable: bool = True
-
-
-def _split(raw: bytes, max_rows: int) -> _Rows:
-    """Split UTF-8 bytes into header and columns with the csv module (quoting), reading as a stream.
-
-    Blank lines are skipped and rows of the wrong width reported; reading stops at row ``max_rows + 1``
-    (``n_rows`` is then ``max_rows + 1``), so that the work per file is bounded by the row limit.
-    """
-    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
-    reader = csv.reader(stream, strict=True)
-    parsed: _Rows | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    line = 1
-    try:
-        for record in reader:
-            if record and parsed is None:
-                parsed = _Rows(record, header_line=line)
-                problem = _not_a_header(record)
-                if problem is not None:
-                    return _Rows(record, line, problems=_problem_list([problem]), usable=False)
-            elif record:
-                parsed.n_rows += 1
-                if parsed.n_rows > max_rows:
-                    break
-                if len(record) != len(parsed.header):
-                    message = f"has {len(record)} fields, expected {len(parsed.header)} like the header"
-                    parsed.problems.add(Problem(message, line))
-                else:
-                    rows.append(record)
-                    lines.append(line)
-            line = reader.line_num + 1
-    except csv.Error as err:
-        problems = _problem_list([Problem(f"malformed CSV: {err}", line)])
-        return _Rows(parsed.header if parsed else [], problems=problems, usable=False)
-    if parsed is None:
-        return _Rows([], problems=_problem_list([Problem("file is empty")]), usable=False)
-    parsed.columns = [tuple(row[column] for row in rows) for column in range(len(parsed.header))]
-    parsed.lines = lines
-    return parsed
 
 
 def _not_a_header(header: list[str]) -> Problem | None:
