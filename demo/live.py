@@ -17,6 +17,7 @@ from collections import deque
 import gradio as gr
 import numpy as np
 
+from demo.api import user_errors
 from demo.plots import EMOTION_COLOURS
 from emi_core.emotions import EMOTIONS
 from emi_core.live import HISTORY_S, LiveAnalyser, LiveUpdate
@@ -162,7 +163,8 @@ class LiveTab:
         if frame is None:
             return gr.skip()
         live = session.live()
-        update = live.add_frame(frame)
+        with user_errors():
+            update = live.add_frame(frame)
         return live_html(update, live.updates, session.rate())
 
     @staticmethod
@@ -170,7 +172,8 @@ class LiveTab:
         if chunk is None or chunk[1] is None or not np.size(chunk[1]):
             return gr.skip()
         live = session.live()
-        update = live.add_audio(chunk[1], chunk[0])
+        with user_errors():
+            update = live.add_audio(chunk[1], chunk[0])
         return live_html(update, live.updates, session.rate())
 
     @staticmethod

@@ -27,6 +27,7 @@ import torch
 from scipy.signal import resample_poly
 
 from emi_core.emotions import EMOTIONS
+from emi_core.errors import MediaError
 from emi_core.faces import FaceTracker
 from emi_core.features.au import AU_NAMES, au_measures, clip_baseline, scale_measures
 from emi_core.features.voice import analyse_voice
@@ -47,6 +48,9 @@ HISTORY_S = 30.0
 
 MAX_UPDATES_PER_S = 30
 """Bound on the stored history (its length is ``HISTORY_S × MAX_UPDATES_PER_S`` at most)."""
+
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8_000, 192_000
+"""Microphone sample rates accepted (anything else is refused with a one-line error)."""
 
 STALE_S = 2.0
 """A channel's last value is dropped from the fused one when its input stopped this long ago."""
@@ -119,13 +123,16 @@ class LiveAnalyser:
     def add_audio(self, samples: np.ndarray, sample_rate: int, time_s: float | None = None) -> LiveUpdate:
         """Analyse the last :data:`AUDIO_WINDOW_S` seconds including ``samples`` (int or float PCM, mono or
         ``(n, channels)``) at ``sample_rate``; a change of rate starts the buffer afresh."""
+        if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+            expected = f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
+            raise MediaError(f"unsupported audio sample rate {sample_rate} Hz (expected {expected})")
         with self._lock:
             started = time.perf_counter()
             now = self._now(time_s)
             if sample_rate != self._audio_rate:
                 self._audio.clear()
                 self._audio_rate = int(sample_rate)
-            self._audio.append(_mono_float(samples))
+            self._audio.append(_mono_float(samples)[-int(AUDIO_WINDOW_S * sample_rate) :])  # bounded, however long
             kept = sum(len(chunk) for chunk in self._audio)
             while len(self._audio) > 1 and kept - len(self._audio[0]) >= AUDIO_WINDOW_S * sample_rate:
                 kept -= len(self._audio.popleft())

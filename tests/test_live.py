@@ -82,3 +82,14 @@ def test_frames_are_downscaled_to_the_media_limit(prior, media):
     with LiveAnalyser(prior) as live:
         update = live.add_frame(big, 0.0)
     assert update.face_found and update.visual.shape == (len(EMOTIONS),)
+
+
+def test_hostile_audio_is_bounded_or_refused(prior):
+    from emi_core.errors import MediaError
+
+    with LiveAnalyser(prior) as live:
+        live.add_audio(np.zeros(16_000 * 600, np.float32), 16_000, 0.0)  # ten minutes in one chunk
+        assert sum(len(c) for c in live._audio) == 3 * 16_000
+        for rate in (0, -1, 10**9):
+            with pytest.raises(MediaError, match="sample rate"):
+                live.add_audio(np.zeros(100, np.int16), rate, 1.0)
