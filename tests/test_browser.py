@@ -16,6 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from demo.estimate import STAGE_LABELS
+from emi_core.channels import ROWS
 from emi_core.emotions import EMOTIONS
 from tests.app_server import running_app
 from tests.media_tools import convert
@@ -95,7 +96,8 @@ def assert_radar_complete(page) -> None:
     labels = radar.locator(".angularaxistick text").all_text_contents()
     assert labels == list(EMOTIONS)
     legend = radar.locator(".legendtext").all_text_contents()
-    assert legend[-1] == "fused" and len(legend) == 3
+    # every channel (with input, or listed as "<channel> (no input)") and fused last
+    assert [name.split(" ")[0] for name in legend] == list(ROWS)
 
 
 def assert_only_the_players_copy_is_left(page, server, name: str) -> None:
