@@ -124,7 +124,9 @@ def test_upload_a_clip_and_see_the_radar(page, server, media, tmp_path):
     assert page.locator("#emi-timeline .js-plotly-plot .scatterlayer .trace").count() == len(EMOTIONS)
     links = page.locator("#emi-downloads a[download]")
     names = links.evaluate_all("links => links.map(link => link.getAttribute('download'))")
-    assert sorted(names) == ["speech_10s.emi.csv", "speech_10s.emi.json", "speech_10s.timeline.csv"]
+    assert sorted(names) == [
+        "speech_10s.emi.csv", "speech_10s.emi.json", "speech_10s.timeline.csv", "speech_10s.transcript.srt"
+    ]  # fmt: skip
     json_link = page.locator("#emi-downloads a[download$='.json']").get_attribute("href")
     downloaded = page.request.get(json_link).json()
     assert downloaded["source"] == "speech_10s.mp4" and list(downloaded["fused"]) == list(EMOTIONS)
