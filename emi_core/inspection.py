@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from emi_core.media import AUDIO_SAMPLE_RATE, MediaLimits, iter_frames, open_media, read_audio, sampling_rate
+from emi_core.media import AUDIO_SAMPLE_RATE, MediaLimits, open_media, read_audio
 
 DEFAULT_INSPECT_FPS = 10.0
 
@@ -37,31 +37,26 @@ def inspect_clip(path: str | Path, fps: float = DEFAULT_INSPECT_FPS, limits: Med
 
     Raises :class:`~emi_core.errors.MediaError` for files that cannot be used.
     """
-    from emi_core.faces import track_faces
+    from emi_core.faces import FaceTrack, FaceTracker, track_clip
 
     source = open_media(path, limits)
     info = source.info
-    face_ratio = max_faces = rate = None
-    frames_sampled = 0
+    track = FaceTrack([])
     if info.has_video:
-        rate = sampling_rate(info, fps, source.limits)
-        track = track_faces(iter_frames(source, rate))
-        frames_sampled = len(track.frames)
-        face_ratio = round(track.face_ratio, 4)
-        max_faces = track.max_faces
-        source.warnings.extend(track.quality_warnings())
+        with FaceTracker() as tracker:  # crops are not needed here: drop each one as it comes
+            track = track_clip(source, fps, tracker, lambda face, done, expected: replace(face, crop=None))
     audio = read_audio(source)
     return ClipReport(
         file=Path(info.path).name,
         duration_s=info.duration_s,
         frame_rate=info.fps,
-        sampled_fps=rate,
-        frames_sampled=frames_sampled,
+        sampled_fps=track.fps,
+        frames_sampled=len(track.frames),
         width=info.width,
         height=info.height,
         has_audio=audio is not None,
         audio_duration_s=round(len(audio) / AUDIO_SAMPLE_RATE, 3) if audio is not None else None,
-        face_ratio=face_ratio,
-        max_faces=max_faces,
-        warnings=source.warnings,
+        face_ratio=round(track.face_ratio, 4) if info.has_video else None,
+        max_faces=track.max_faces if info.has_video else None,
+        warnings=[*source.warnings, *track.quality_warnings()],
     )

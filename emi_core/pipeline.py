@@ -17,7 +17,7 @@ import numpy as np
 from emi_core.channels import CHANNELS
 from emi_core.emotions import as_mapping
 from emi_core.explanation import explain
-from emi_core.faces import FaceTrack, FaceTracker
+from emi_core.faces import FaceFrame, FaceTrack, FaceTracker, track_clip
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.voice import analyse_voice
 from emi_core.fusion import fuse, fuse_curves
@@ -25,10 +25,8 @@ from emi_core.media import (
     AUDIO_SAMPLE_RATE,
     MediaLimits,
     is_silent,
-    iter_frames,
     open_media,
     read_audio,
-    sampling_rate,
 )
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput, TextInput
 from emi_core.result import ActionUnits, EMIResult, Quality
@@ -98,16 +96,15 @@ class EMIPipeline:
         warnings: list[str] = []
         info = source.info
 
+        def faces_done(face: FaceFrame, done: int, expected: int) -> None:
+            if done % 10 == 0:
+                report(0.05 + 0.55 * min(1.0, done / expected), "faces")
+
         track = FaceTrack(frames=[], crop_size=self.backend.crop_size, grayscale=self.backend.grayscale)
-        rate = None
         if info.has_video:
-            rate = sampling_rate(info, self.fps, self.limits)
-            expected = max(1, int(source.decode_seconds * rate))
             with FaceTracker(crop_size=self.backend.crop_size, grayscale=self.backend.grayscale) as tracker:
-                for t, frame in iter_frames(source, rate):
-                    track.frames.append(tracker(frame, t))
-                    if len(track.frames) % 10 == 0:
-                        report(0.05 + 0.55 * min(1.0, len(track.frames) / expected), "faces")
+                track = track_clip(source, self.fps, tracker, faces_done)
+        rate = track.fps
         report(0.6, "features")
         waveform = read_audio(source)
 

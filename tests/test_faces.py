@@ -16,6 +16,7 @@ from emi_core.faces import (
     FaceTracker,
     align_face,
     alignment_matrix,
+    track_clip,
     track_faces,
 )
 from emi_core.faces.landmarks import (
@@ -241,3 +242,32 @@ def test_bad_inputs_raise_value_error(obama, tracked):
         align_face(obama, tracked.landmarks[:68])
     with pytest.raises(ValueError, match="crop_size"):
         FaceTracker(crop_size=0)
+
+
+def test_track_clip_is_the_face_stage_with_a_per_frame_callback(media):
+    """Sampling, tracking and assembly in one place; the callback sees every frame in order and decides what stays."""
+    path = media("cremad_1001_talk_happy_m.mp4")
+    source = open_media(path)
+    warnings_before = list(source.warnings)
+    seen: list[tuple[float, int, int]] = []
+
+    def drop_crop(face: FaceFrame, done: int, expected: int) -> FaceFrame:
+        seen.append((face.time_s, done, expected))
+        assert face.crop is not None or not face.found  # the callback gets the whole frame
+        return FaceFrame(face.time_s, face.found, face.num_faces, face.box, face.landmarks, None)
+
+    with FaceTracker() as tracker:
+        track = track_clip(source, 10, tracker, drop_crop)
+    assert track.fps == 10 and source.warnings == warnings_before
+    assert [done for _, done, _ in seen] == list(range(1, len(track.frames) + 1))
+    assert abs(seen[0][2] - len(track.frames)) <= 2  # the expected count is right to a frame or two
+    assert all(frame.crop is None for frame in track.frames) and track.face_ratio > 0.9
+    reference = track_faces(iter_frames(open_media(path), fps=10))
+    np.testing.assert_array_equal(track.times, reference.times)
+    np.testing.assert_allclose(track.landmarks_array(), reference.landmarks_array(), atol=1e-3)
+
+
+def test_track_clip_of_audio_only_is_empty(media):
+    with FaceTracker() as tracker:
+        track = track_clip(open_media(media("cremad_1002_sad_f.wav")), 10, tracker)
+    assert track.frames == [] and track.fps is None and track.quality_warnings() == []

@@ -1,14 +1,21 @@
-"""A whole clip's face track, and :func:`track_faces` to compute it from ``(time_s, frame)`` pairs."""
+"""A whole clip's face track: :func:`track_clip` (the face stage of the pipeline, the extractor and
+``emi inspect``) and :func:`track_faces` (over any ``(time_s, frame)`` pairs)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from emi_core.faces.landmarks import NUM_LANDMARKS
 from emi_core.faces.tracker import FaceFrame, FaceTracker
+from emi_core.media import MediaSource, iter_frames, sampling_rate
+
+OnFrame = Callable[[FaceFrame, int, int], FaceFrame | None]
+"""``on_frame(face, done, expected)``: sees each tracked frame as it comes (``done`` frames so far of
+about ``expected``); returns the frame to keep in the track (e.g. without its crop, once used), or
+``None`` to keep it as it is."""
 
 
 @dataclass
@@ -18,6 +25,8 @@ class FaceTrack:
     frames: list[FaceFrame]
     crop_size: int = 112
     grayscale: bool = False
+    fps: float | None = None
+    """The rate the frames were sampled at (``None``: not sampled from a clip's video)."""
 
     @property
     def face_ratio(self) -> float:
@@ -72,11 +81,43 @@ class FaceTrack:
         return out
 
 
+def track_clip(
+    source: MediaSource, fps: float | None, tracker: FaceTracker, on_frame: OnFrame | None = None
+) -> FaceTrack:
+    """The face stage: sample ``source``'s video at ``fps`` (capped by its limits), track the subject.
+
+    Frames are decoded one at a time and dropped after tracking (only what ``on_frame`` keeps of each
+    :class:`FaceFrame` stays), so memory does not grow with the frame size. ``tracker`` is reset
+    first. A clip without video gives an empty track with ``fps=None``.
+    """
+    tracker.reset()
+    if not source.info.has_video:
+        return FaceTrack([], tracker.crop_size, tracker.grayscale)
+    rate = sampling_rate(source.info, fps, source.limits)
+    expected = max(1, int(source.decode_seconds * rate))
+    return _follow(iter_frames(source, rate), tracker, on_frame, expected, rate)
+
+
 def track_faces(frames: Iterable[tuple[float, np.ndarray]], **tracker_kwargs) -> FaceTrack:
-    """Track the main subject through ``(time_s, frame)`` pairs, e.g. ``iter_frames(open_media(path), fps=10)``.
+    """Track the main subject through ``(time_s, frame)`` pairs, e.g. frames already in memory.
 
     ``tracker_kwargs`` go to :class:`FaceTracker` (crop_size, grayscale, max_faces, confidences).
     """
     with FaceTracker(**tracker_kwargs) as tracker:
-        results = [tracker(frame, time_s) for time_s, frame in frames]
-        return FaceTrack(results, tracker.crop_size, tracker.grayscale)
+        return _follow(frames, tracker)
+
+
+def _follow(
+    frames: Iterable[tuple[float, np.ndarray]],
+    tracker: FaceTracker,
+    on_frame: OnFrame | None = None,
+    expected: int = 0,
+    fps: float | None = None,
+) -> FaceTrack:
+    track = FaceTrack([], tracker.crop_size, tracker.grayscale, fps)
+    for time_s, frame in frames:
+        face = tracker(frame, time_s)
+        if on_frame is not None:
+            face = on_frame(face, len(track.frames) + 1, expected) or face
+        track.frames.append(face)
+    return track

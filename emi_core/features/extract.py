@@ -31,7 +31,7 @@ import torch
 
 from emi_core.channels import PAPER_CHANNELS, ordered
 from emi_core.errors import ConfigError, ModelError
-from emi_core.faces import FaceTrack, FaceTracker
+from emi_core.faces import FaceFrame, FaceTracker, track_clip
 from emi_core.features.au import AU_NAMES, estimate_aus
 from emi_core.features.audio import Wav2Vec2Features, load_wav2vec2
 from emi_core.features.backbones import DEFAULT_AUDIO_BACKBONE
@@ -43,7 +43,7 @@ from emi_core.features.cache import (
 )
 from emi_core.features.text import HOP_S, WINDOW_S, TextEncoder, load_text_encoder
 from emi_core.features.visual import DEFAULT_INPUT_SIZE, FaceEmbedder, dual_features, load_face_embedder
-from emi_core.media import MediaLimits, MediaSource, is_silent, iter_frames, open_media, read_audio, sampling_rate
+from emi_core.media import MediaLimits, MediaSource, is_silent, open_media, read_audio
 from emi_core.speech import Transcriber, Transcript, load_transcriber
 from emi_core.speech.asr import ASRSettings
 
@@ -100,18 +100,17 @@ class VisualExtractor:
         """Decode the frames once, track the face, embed crops in batches; empty without video or face."""
         if not source.info.has_video:
             return _empty(self.dim)
-        tracker = self._face_tracker()
-        tracker.reset()
-        rate = sampling_rate(source.info, self.fps, source.limits)
-        track, embeddings, pending = FaceTrack(frames=[]), [], []
-        for time_s, frame in iter_frames(source, rate):
-            face = tracker(frame, time_s)
+        embeddings, pending = [], []
+
+        def embed(face: FaceFrame, done: int, expected: int) -> FaceFrame:
             if face.found:
                 pending.append(face.crop)
                 if len(pending) == self.embedder.batch_size:
                     embeddings.append(self.embedder(np.stack(pending)))
-                    pending = []
-            track.frames.append(replace(face, crop=None))  # crops are embedded as they come: memory stays flat
+                    pending.clear()
+            return replace(face, crop=None)  # crops are embedded as they come: memory stays flat
+
+        track = track_clip(source, self.fps, self._face_tracker(), embed)
         if pending:
             embeddings.append(self.embedder(np.stack(pending)))
         found = track.found
