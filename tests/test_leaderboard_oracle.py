@@ -139,3 +139,20 @@ def test_closing_reveals_the_private_ranking_of_final_picks(hidden):
     assert final[1].p_value is not None
     with pytest.raises(LeaderboardError, match="closed"):
         board.submit("Alpha", "test", one_hot(1))
+
+
+def test_cli_close_prints_the_final_private_ranking(hidden, capsys):
+    from emi_core.cli import main
+
+    board, truth, path = hidden
+    values = np.clip(truth + np.random.default_rng(3).normal(0, 0.2, truth.shape), 0, 1)
+    entry = board.submit("Closer", "test", submission_text(IDS, values).encode())
+    store = ["--store", str(board.store_dir), "--truth", str(path)]
+    assert main(["leaderboard", "close", "--split", "test", *store]) == 0
+    out = capsys.readouterr().out
+    assert "final ranking (private)" in out and "Closer" in out
+    private = ~public_mask(IDS)
+    assert f"{score_arrays(values[private], truth[private]).mean_pearson:.4f}" in out
+    assert f"{entry.mean_pearson:.4f}" not in out.split("Closer", 1)[1].split()[0]
+    assert main(["leaderboard", "close", "--split", "test", *store]) == 2  # already closed
+    assert "already closed" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def ground_truth_from_env(split: str) -> Path:
     return Path(value)
 
 
+@functools.lru_cache(maxsize=8)
 def _download_truth(location: str, split: str) -> Path:
+    """Download once per process (a changed ground truth on the hub needs a restart)."""
     parts = location.split("/", 2)
     if len(parts) != 3 or not all(parts):
         raise LeaderboardError(f"the ground truth of {split!r} must be hf://datasets/<owner>/<name>/<file>")
