@@ -25,7 +25,7 @@ import numpy as np
 
 from benchmarks.score_memory import adversarial_files, measure
 from demo.score import check_submission
-from emi_core.emotions import CSV_HEADER_LINE, EMOTIONS
+from emi_core.emotions import EMOTIONS
 from emi_core.leaderboard import DailyLimitReached, Leaderboard
 from emi_core.leaderboard.partition import public_mask
 from emi_core.scoring import submission_text, validate_submission, write_submission
@@ -138,7 +138,6 @@ def main() -> None:
               f"to rebuild the public labels up to scale and offset: >= {figures['public videos'] - 1} counted "
               f"submissions (one linear measurement per emotion each) = "
               f"{(figures['public videos'] - 1) / 5:.0f} days at the default limit")
-    print(f"header: {CSV_HEADER_LINE}")
 
 
 if __name__ == "__main__":
