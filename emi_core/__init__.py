@@ -28,7 +28,7 @@ _LAZY: dict[str, str] = {
     "FeatureCache": "emi_core.features.cache",
     "ExtractionRun": "emi_core.features.batch",
     "extract_split": "emi_core.features.batch",
-    "predict_split": "emi_core.models.paper.serving",
+    "predict_split": "emi_core.submission",
     "TrainConfig": "emi_core.training",
     "train": "emi_core.training",
     "score_submission": "emi_core.scoring",

@@ -44,21 +44,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict, write the CSV; exit code 2 (and no --out) if any id has no prediction."""
-    from emi_core.models.paper.serving import predict_split
+    from emi_core.features.batch import ExtractionRun
+    from emi_core.submission import predict_split
 
     backbones = {c: p for c, p in (("visual", args.visual_backbone), ("audio", args.audio_backbone)) if p}
-    result = predict_split(
-        args.model,
-        args.videos,
-        args.ids,
-        args.out,
-        cache=args.cache,
+    run = ExtractionRun(
         workers=args.workers,
         device=resolve_device(args.device),
         limits=limits_from_args(args),
         backbones=backbones,
-        batch_size=args.batch_size,
         progress=False if args.no_progress else None,
+    )
+    result = predict_split(
+        args.model, args.videos, args.ids, args.out, run, cache=args.cache, batch_size=args.batch_size
     )
     if result.untrained:
         print(

@@ -1,4 +1,4 @@
-"""Serving a trained paper checkpoint: per clip in the app / ``emi predict``, and per split for a submission.
+"""Serving a trained paper checkpoint per clip (the app, ``emi predict``); per split: :mod:`emi_core.submission`.
 
 A checkpoint (``config.json`` + ``model.safetensors``, written by ``emi train``) records the extractor
 config of each channel: backbone source, weights sha256, frame rate, layer, AU names... That and the
@@ -8,38 +8,25 @@ A backbone recorded as a local path that is not there (the checkpoint moved to a
 also looked for by name in the checkpoint's ``backbones/`` folder, or can be given explicitly
 (``backbones={"visual": PATH}``).
 
-:func:`predict_split` writes a challenge submission for a list of ids: features come from the cache
-when present (same extractor key as in the checkpoint), else they are extracted (into the cache when
-one is given, so a rerun reuses them).
-
 A checkpoint whose features came from **random** backbone weights is served as ``kind="untrained"``:
 its outputs must never be shown as predictions.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from emi_core.channels import ordered
-from emi_core.dataset import VideoFolder, read_ids
 from emi_core.device import resolve_device
-from emi_core.emotions import FILENAME_COLUMN
 from emi_core.features.backbones import sha256_module
-from emi_core.features.batch import ExtractionResult, ExtractionRun, extract_videos
-from emi_core.features.cache import FeatureCache
 from emi_core.features.extract import Extractors
-from emi_core.media import MediaLimits
 from emi_core.models.backend import AudioInput, ChannelOutput, EMIBackend, FaceInput, TextInput
 from emi_core.models.paper.model import EMIModel
 from emi_core.result import TRAINED, UNTRAINED, ModelInfo
-from emi_core.scoring import write_submission
 from emi_core.speech import Transcript
 
 BACKBONES_FOLDER = "backbones"
@@ -160,88 +147,3 @@ def model_info(name: str, model: EMIModel) -> ModelInfo:
         ),
         channels=ordered(model.channels),
     )
-
-
-# -- submissions ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SplitPrediction:
-    """What :func:`predict_split` wrote: ``out`` when complete, else the partial file and the missing ids."""
-
-    ids: tuple[str, ...]
-    values: np.ndarray
-    written: Path
-    complete: bool
-    cached: dict[str, int]
-    extraction: ExtractionResult
-    untrained: bool
-    missing: dict[str, str] = field(default_factory=dict)
-
-
-def predict_split(
-    model_name: str,
-    videos: str | Path,
-    ids_csv: str | Path,
-    out: str | Path,
-    *,
-    cache: str | Path | None = None,
-    workers: int = 1,
-    device: str | torch.device = "cpu",
-    limits: MediaLimits | None = None,
-    backbones: Mapping[str, str] | None = None,
-    batch_size: int = 16,
-    progress: bool | None = None,
-    log: Callable[[str], None] = print,
-) -> SplitPrediction:
-    """Write the challenge CSV of the ids in ``ids_csv`` (fused intensities) to ``out``.
-
-    Every id needs a prediction: a video that failed, or has neither a face nor audible audio, has
-    none, and no value is ever made up for it. Then ``out`` is **not** written; the predicted rows go
-    to ``{stem}.incomplete.csv`` and the others, with the reason, to ``{stem}.missing.csv``.
-    """
-    out = Path(out)
-    ids = read_ids(ids_csv)
-    folder = VideoFolder(videos)
-    model = EMIModel.from_pretrained(model_name, map_location=device)
-    with tempfile.TemporaryDirectory(prefix="emi-features-") as scratch:
-        features = FeatureCache(cache if cache is not None else scratch)
-        stores = {channel: features.store(spec) for channel, spec in model.features.items()}
-        cached = {channel: sum(store.has(i) for i in ids) for channel, store in stores.items()}
-        log("cached features: " + ", ".join(f"{c} {n} of {len(ids)}" for c, n in cached.items()))
-        extraction = extract_videos(
-            folder.lookup(ids),
-            features,
-            model.features,
-            ExtractionRun(
-                workers=workers,
-                device=device,
-                limits=limits or MediaLimits(),
-                backbones=backbones or {},
-                search_dirs=search_dirs(model_name),
-                progress=progress,
-                log=log,
-            ),
-        )
-        log(extraction.summary())
-        values = model.predict_cached(features, ids, batch_size)["fused"]
-    failed = {f.id: f.error for f in extraction.failures}
-    missing = {
-        video_id: failed.get(video_id, "no face and no audible audio: nothing to predict from")
-        for video_id, row in zip(ids, values, strict=True)
-        if not np.isfinite(row).all()
-    }
-    keep = [row for row, video_id in enumerate(ids) if video_id not in missing]
-    written = out if not missing else out.with_name(f"{out.stem}.incomplete.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_submission(written, [ids[r] for r in keep], np.clip(values[keep], 0.0, 1.0))
-    if missing:
-        _write_missing(out.with_name(f"{out.stem}.missing.csv"), missing)
-    return SplitPrediction(ids, values, written, not missing, cached, extraction, model.random_weights, missing)
-
-
-def _write_missing(path: Path, missing: Mapping[str, str]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow((FILENAME_COLUMN, "reason"))
-        writer.writerows(missing.items())
