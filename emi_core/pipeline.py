@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,6 +97,12 @@ class EMIPipeline:
         warnings: list[str] = []
         info = source.info
 
+        waveform = read_audio(source)
+        # the transcript (CTranslate2, outside the GIL) is made while the faces are tracked
+        speech = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emi-asr")
+        text_job = speech.submit(self._text, waveform)
+        speech.shutdown(wait=False)
+
         def faces_done(face: FaceFrame, done: int, expected: int) -> None:
             if done % 10 == 0:
                 report(0.05 + 0.55 * min(1.0, done / expected), "faces")
@@ -106,12 +113,11 @@ class EMIPipeline:
                 track = track_clip(source, self.fps, tracker, faces_done)
         rate = track.fps
         report(0.6, "features")
-        waveform = read_audio(source)
 
         visual_out, action_units = self._visual(track, warnings)
         report(0.75, "models")
         audio_out, voice_speech = self._audio(waveform, warnings)
-        text_out, transcript = self._text(waveform)
+        text_out, transcript = text_job.result()
         report(0.95, "fusion")
 
         outputs = {"visual": visual_out, "audio": audio_out, "text": text_out}
