@@ -128,6 +128,11 @@ def empty_radar():
     return plots.radar_figure({}, "Mimicry intensities: no clip analysed yet")
 
 
+def waiting_figure(what: str):
+    """What a chart shows before a result (or after a failed estimate): a note, not a blank box."""
+    return plots.message_figure(f"The {what} of a clip appear here after Estimate.")
+
+
 def timeline_channels(result: dict) -> list[str]:
     """The timeline channels that have a curve, default first."""
     return [c for c in TIMELINE_CHOICES if (result.get("timeline") or {}).get(c)]
@@ -147,10 +152,12 @@ def timeline_plot(result: dict, channel: str):
 
 
 def action_units_plot(result: dict):
-    """Bar chart of the clip-mean AU intensities (``None`` when there was no video)."""
+    """Bar chart of the clip-mean AU intensities, or a short note why there are none (audio only, no face)."""
     units = result.get("action_units")
+    if not result["quality"]["has_video"]:
+        return plots.message_figure("No action units: this clip is audio only.")
     if not units or not any(v is not None for v in units["clip_mean"].values()):
-        return None
+        return plots.message_figure("No action units: no face was found in the clip.")
     return plots.action_units_figure(units["clip_mean"], AU_TITLES, "Action units (mean over frames with a face)")
 
 
@@ -333,8 +340,8 @@ class EstimateTab:
             core["warnings"]: "",
             core["radar"]: empty_radar(),
             core["channel"]: TIMELINE_CHOICES[0],
-            core["timeline"]: None,
-            core["au_plot"]: None,
+            core["timeline"]: waiting_figure("timeline"),
+            core["au_plot"]: waiting_figure("action units"),
             core["numbers"]: None,
             core["au_numbers"]: None,
             core["downloads"]: None,
@@ -462,11 +469,11 @@ class EstimateTab:
                     choices=list(TIMELINE_CHOICES), value=TIMELINE_CHOICES[0], label="Timeline"
                 )
             with gr.Column(scale=5):
-                core["timeline"] = gr.Plot(show_label=False, elem_id="emi-timeline")
+                core["timeline"] = gr.Plot(waiting_figure("timeline"), show_label=False, elem_id="emi-timeline")
         self._build_views("under_timeline")
         with gr.Row():
             with gr.Column(scale=3):
-                core["au_plot"] = gr.Plot(show_label=False, elem_id="emi-au-plot")
+                core["au_plot"] = gr.Plot(waiting_figure("action units"), show_label=False, elem_id="emi-au-plot")
             with gr.Column(scale=2):
                 core["numbers"] = gr.Dataframe(
                     headers=["emotion", *CHANNELS], label="Intensities", interactive=False, elem_id="emi-numbers"

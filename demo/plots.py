@@ -178,19 +178,22 @@ def message_figure(text: str) -> go.Figure:
 
 
 def action_units_figure(means: Mapping[str, float | None], titles: Mapping[str, str], title: str) -> go.Figure:
-    """Bar chart of the clip-mean Action Unit intensities (0–1); AUs never seen (``None``) are left out."""
+    """Horizontal bars of the clip-mean Action Unit intensities (0–1), each labelled with its code and
+    name ("AU12 Lip Corner Puller"), in code order from the top; AUs never seen (``None``) are left out."""
     shown = [(name, value) for name, value in means.items() if value is not None]
+    labels = [f"{name} {titles.get(name, '')}".strip() for name, _ in shown]
     fig = go.Figure(
         go.Bar(
-            x=[name for name, _ in shown],
-            y=[value for _, value in shown],
-            customdata=[titles.get(name, "") for name, _ in shown],
+            y=labels,
+            x=[value for _, value in shown],
+            orientation="h",
             marker={"color": CHANNEL_COLOURS["visual"]},
-            hovertemplate="%{x} %{customdata}: %{y:.3f}<extra></extra>",
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )
-    fig.update_yaxes(title_text="mean intensity", range=[0, 1])
-    return _axes(_style(fig, title, height=340))
+    fig.update_xaxes(title_text="mean intensity", range=[0, 1])
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return _axes(_style(fig, title, height=max(260, 90 + 24 * len(shown))))
 
 
 def pearson_figure(per_emotion: Mapping[str, float], mean: float, title: str) -> go.Figure:

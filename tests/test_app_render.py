@@ -113,12 +113,21 @@ def test_tables_show_numbers_and_dashes_for_missing_channels():
         {"AU": "AU12", "name": "Lip Corner Puller", "mean": "—"},
     ]
     fig = estimate.action_units_plot(data)
-    assert list(fig.data[0].x) == ["AU06"]  # an AU never measured is left out
+    assert list(fig.data[0].y) == ["AU06 Cheek Raiser"]  # labelled with its name; one never measured is left out
+    assert fig.data[0].orientation == "h" and list(fig.data[0].x) == [0.2]
+
+
+def test_no_face_says_so_instead_of_a_blank_chart():
+    data = make_result().to_dict()
+    data["action_units"]["clip_mean"] = {name: None for name in data["action_units"]["clip_mean"]}
+    empty = estimate.action_units_plot(data)
+    assert not empty.data and "no face was found" in empty.layout.annotations[0].text
 
 
 def test_audio_only_result_has_no_action_units():
     data = make_result(visual=False).to_dict()
-    assert estimate.action_units_plot(data) is None
+    empty = estimate.action_units_plot(data)  # a short message, not a blank box
+    assert not empty.data and "audio only" in empty.layout.annotations[0].text
     assert estimate.action_units_table(data).empty
     assert "no audio" not in estimate.summary_markdown(data)
 

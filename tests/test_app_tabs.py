@@ -319,7 +319,7 @@ def test_a_failed_estimate_keeps_its_message_and_clears_every_output(media, tmp_
     summary = failed[tab.parts["summary"]]
     assert summary.startswith("**Not analysed:** ") and "corrupt.mp4" in summary and "deleted" in summary
     assert "/" not in summary.split("corrupt.mp4")[0]  # no server path
-    assert failed[tab.parts["timeline"]] is None and failed[tab.parts["numbers"]] is None
+    assert not failed[tab.parts["timeline"]].data and failed[tab.parts["numbers"]] is None
     assert not corrupt.exists()
 
     good = tmp_path / "good.wav"
