@@ -119,13 +119,13 @@ def _absent(result: dict) -> dict[str, str]:
 def radar_plot(result: dict):
     """Radar of the visual, audio and fused intensities of a result dict."""
     return plots.radar_figure(
-        {c: result[c] for c in CHANNELS}, _title(result, "Mimicry intensities"), absent=_absent(result)
+        {c: result[c] for c in CHANNELS}, _title(result, "Intensities"), absent=_absent(result)
     )
 
 
 def empty_radar():
     """The radar's axes before any clip (drawn at page load, so the browser has the plot library ready)."""
-    return plots.radar_figure({}, "Mimicry intensities: no clip analysed yet")
+    return plots.radar_figure({}, "No clip analysed yet")
 
 
 def waiting_figure(what: str):
@@ -434,10 +434,22 @@ class EstimateTab:
         core: dict[str, Component] = {}
         with gr.Row():
             with gr.Column(scale=2, min_width=320) as inputs_column:
-                self.video = gr.Video(
-                    sources=["upload", "webcam"], include_audio=True, label="Video — upload or record", height=300
-                )
-                self.audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or audio only")
+                with gr.Tabs(elem_id="emi-inputs"):
+                    with gr.Tab("Video", id="video"):
+                        self.video = gr.Video(
+                            sources=["upload", "webcam"],
+                            include_audio=True,
+                            label="Video — upload or record",
+                            height=260,
+                            elem_id="emi-video",
+                        )
+                    with gr.Tab("Audio only", id="audio"):
+                        self.audio = gr.Audio(
+                            sources=["upload", "microphone"],
+                            type="filepath",
+                            label="Audio — upload or record",
+                            elem_id="emi-audio",
+                        )
                 annotate = gr.Checkbox(False, label=ANNOTATE_LABEL, elem_id="emi-annotate")
                 button = gr.Button("Estimate", variant="primary", elem_id="emi-estimate")
                 gr.Markdown(f"<small>{PRIVACY_NOTE}</small>")

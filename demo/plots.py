@@ -144,7 +144,9 @@ def radar_figure(
             },
         }
     )
-    return _style(fig, f"{title} · scale 0–{scale:g}", height=460)
+    fig = _style(fig, f"{title} · scale 0–{scale:g}", height=460)
+    fig.update_layout(margin={"l": 80, "r": 80, "t": 70, "b": 60}, title={"font": {"size": 14}})
+    return fig
 
 
 def timeline_figure(times: np.ndarray, values: np.ndarray, title: str) -> go.Figure:

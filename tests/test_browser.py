@@ -197,3 +197,36 @@ def test_a_failed_estimate_leaves_the_page_usable(page, server, media, tmp_path)
     estimate_and_wait_for_radar(page)
     assert_radar_complete(page)
     assert "cremad_1001_talk_happy_m.mp4" in summary.inner_text()
+
+
+def test_layout_fits_a_laptop_and_a_phone(browser, server):
+    """At 1280×800 the Estimate button is visible without scrolling; at 390 px wide nothing is clipped
+    (no horizontal scrolling, every block inside the screen). Screenshots in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, viewport in (("laptop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})):
+        context = browser.new_context(viewport=viewport, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#emi-radar .js-plotly-plot")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"layout_{name}.png"), full_page=name == "phone")
+        if name == "laptop":
+            box = page.locator("#emi-estimate").bounding_box()
+            assert box["y"] + box["height"] <= viewport["height"], box
+        else:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], width
+            outside = page.evaluate(
+                """w => [...document.querySelectorAll('.block, button, .js-plotly-plot')]
+                    .filter(e => e.offsetParent !== null)
+                    .filter(e => { const r = e.getBoundingClientRect();
+                                   return r.width > 0 && (r.left < -1 || r.right > w + 1); })
+                    .filter(e => { for (let a = e.parentElement; a; a = a.parentElement) {
+                                     const o = getComputedStyle(a).overflowX, r = a.getBoundingClientRect();
+                                     if (o !== 'visible' && r.left >= -1 && r.right <= w + 1) return false; }
+                                   return true; })  // hidden inside a scrolling or clipping box on screen
+                    .map(e => (e.id || e.className.toString().slice(0, 40)) + ' ' + e.textContent.slice(0, 30))""",
+                viewport["width"],
+            )
+            assert outside == []
+        context.close()
