@@ -278,3 +278,9 @@ def test_an_unreachable_cluster_is_one_line_not_a_long_wait():
         server.listen()
         _check_reachable(f"127.0.0.1:{port}", timeout_s=2)
     _check_reachable("auto")  # resolved by Ray itself
+
+
+def test_the_local_engine_needs_no_ray():
+    code = ("import sys; from emi_core.cli import build_parser; import emi_core.features.batch; build_parser(); "
+            "assert 'ray' not in sys.modules, 'ray imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT, timeout=120)
