@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from emi_core.media.ffmpeg import ffmpeg_exe
@@ -40,3 +42,13 @@ def speak_over(clip: Path, text: str, out: Path, voice: str = "en-us") -> Path:
     ffmpeg("-i", clip, "-i", speech, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", out)
     speech.unlink()
     return out
+
+
+def video_folder(folder: Path, clips: Mapping[str, str], media: Callable[[str], Path], corrupt: str) -> Path:
+    """Fill ``folder`` with ``{id}{suffix}`` copies of the test clips ``clips`` (id → clip name) and a
+    corrupt ``{corrupt}.mp4``, as a challenge's video folder; return ``folder``."""
+    folder.mkdir(parents=True)
+    for video_id, name in clips.items():
+        shutil.copy(media(name), folder / f"{video_id}{Path(name).suffix}")
+    (folder / f"{corrupt}.mp4").write_bytes(b"\x00" * 2048)
+    return folder

@@ -19,6 +19,7 @@ from emi_core.features.au import AU_NAMES
 from emi_core.features.batch import FAILURES_FILE, read_failures
 from emi_core.features.cache import FeatureCache
 from emi_core.features.extract import Extractors
+from tests.media_tools import video_folder
 from tests.test_backbones import save_resnet18_pth, save_tiny_wav2vec2
 
 FPS = 5
@@ -40,11 +41,7 @@ def backbones(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture()
 def dataset(media, tmp_path) -> Path:
     """videos/ with four real clips and a corrupt one, split.csv also listing an id with no file."""
-    videos = tmp_path / "videos"
-    videos.mkdir()
-    for video_id, name in CLIPS.items():
-        shutil.copy(media(name), videos / f"{video_id}{Path(name).suffix}")
-    (videos / f"{CORRUPT}.mp4").write_bytes(b"\x00" * 2048)
+    video_folder(tmp_path / "videos", CLIPS, media, CORRUPT)
     ids = [*CLIPS, CORRUPT, ABSENT]
     (tmp_path / "split.csv").write_text(CSV_HEADER_LINE + "\n" + "".join(f"{i},,,,,,\n" for i in ids))
     return tmp_path

@@ -29,6 +29,7 @@ from emi_core.features.batch.jobs import WorkerSetup
 from emi_core.features.cache import ExtractorSpec, FeatureCache
 from emi_core.features.extract import Extractors
 from tests.conftest import REPO_ROOT
+from tests.media_tools import video_folder
 from tests.test_backbones import save_resnet18_pth, save_tiny_wav2vec2
 
 FPS = 5
@@ -77,11 +78,7 @@ def ray_instance(exit_marker):
 @pytest.fixture()
 def dataset(media, tmp_path) -> Path:
     """videos/ with three shipped clips and a corrupt one; split.csv also lists an id without a file."""
-    videos = tmp_path / "videos"
-    videos.mkdir()
-    for video_id, name in CLIPS.items():
-        shutil.copy(media(name), videos / f"{video_id}{Path(name).suffix}")
-    (videos / f"{CORRUPT}.mp4").write_bytes(b"\x00" * 2048)
+    video_folder(tmp_path / "videos", CLIPS, media, CORRUPT)
     (tmp_path / "split.csv").write_text("Filename\n" + "".join(f"{i}\n" for i in [*CLIPS, CORRUPT, ABSENT]))
     (tmp_path / "good.csv").write_text("Filename\n" + "".join(f"{i}\n" for i in CLIPS))
     return tmp_path
